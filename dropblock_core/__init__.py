@@ -1,0 +1,33 @@
+"""dropblock_core: the reference DropBlock (Ghiasi, Lin & Le, NeurIPS 2018).
+
+An array-API core: the paper's gamma and an exact gamma, the exact expected drop
+rate, reproducible block masks for any spatial rank, the rescaled output and the
+paper's linear schedule. NumPy is the default namespace; any array-API namespace
+works. It never imports a deep-learning framework.
+
+>>> import numpy as np, dropblock_core as db
+>>> round(db.exact_gamma(0.1, 7, (14, 14)), 6)
+0.006764
+>>> db.dropblock(np.ones((1, 1, 8, 8), np.float32), 0.2, 3, seed=0).shape
+(1, 1, 8, 8)
+"""
+
+from __future__ import annotations
+
+from .apply import dropblock
+from .gamma import exact_gamma, expected_drop_rate, paper_gamma, seed_grid_shape
+from .masks import sample_mask
+from .schedule import linear_schedule
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "__version__",
+    "dropblock",
+    "exact_gamma",
+    "expected_drop_rate",
+    "linear_schedule",
+    "paper_gamma",
+    "sample_mask",
+    "seed_grid_shape",
+]

@@ -1,0 +1,69 @@
+"""Array-namespace detection: the only module that imports array-api-compat.
+
+Detection never imports a deep-learning framework: array-api-compat looks classes
+up in ``sys.modules``, so a framework that was not imported cannot be "detected".
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any
+
+import array_api_compat
+import numpy as np
+from array_api_compat import (
+    array_namespace,
+    device,
+    is_array_api_obj,
+    is_cupy_namespace,
+    is_jax_namespace,
+    is_lazy_array,
+    is_numpy_namespace,
+    is_torch_namespace,
+)
+
+__all__ = [
+    "array_namespace",
+    "default_namespace",
+    "device",
+    "is_array_api_obj",
+    "is_cupy_namespace",
+    "is_jax_namespace",
+    "is_lazy_array",
+    "is_numpy_namespace",
+    "is_torch_namespace",
+    "resolve_namespace",
+    "word_dtype",
+]
+
+
+def default_namespace() -> ModuleType:
+    """The embedded default: NumPy, through its array-API compatible wrapper."""
+    return array_api_compat.array_namespace(np.empty(0))
+
+
+def resolve_namespace(xp: Any) -> ModuleType:
+    """Normalise ``xp`` (``None``, a raw module such as ``numpy`` or ``torch``,
+    or an array-API namespace) to the array-API namespace to compute with."""
+    if xp is None:
+        return default_namespace()
+    if not isinstance(xp, ModuleType):
+        raise TypeError(f"xp must be an array namespace module or None, got {xp!r}")
+    if hasattr(xp, "__array_api_version__") and not (
+        is_numpy_namespace(xp) or is_torch_namespace(xp) or is_cupy_namespace(xp)
+    ):
+        return xp  # already a standard namespace (array_api_strict, jax.numpy, ...)
+    try:
+        probe = xp.empty((0,))
+    except Exception as exc:  # pragma: no cover - depends on exotic modules
+        raise TypeError(f"xp={xp.__name__!r} is not an array namespace: {exc}") from exc
+    return array_namespace(probe)
+
+
+def word_dtype(xp: ModuleType) -> Any:
+    """The integer dtype that holds the generator's 32-bit words on ``xp``.
+
+    ``uint32`` everywhere except torch, whose unsigned 32-bit type lacks most
+    operations; there the words live in ``int64`` and are masked to 32 bits.
+    """
+    return xp.int64 if is_torch_namespace(xp) else xp.uint32

@@ -1,0 +1,143 @@
+"""Parameter checks shared by the core, the adapters and the validator.
+
+Every check raises ``ValueError`` or ``TypeError`` naming the parameter and the
+offending value; nothing here touches array data.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Sequence
+from typing import Any
+
+__all__ = [
+    "GAMMA_RULES",
+    "NORMALIZE_RULES",
+    "SEED_REGIONS",
+    "check_choice",
+    "check_drop_prob",
+    "check_flag",
+    "check_gamma",
+    "check_input_shape",
+    "check_spatial_shape",
+    "check_uint",
+    "clip_block",
+    "normalize_block_size",
+]
+
+SEED_REGIONS = ("valid", "full")
+GAMMA_RULES = ("exact", "paper")
+NORMALIZE_RULES = ("global", "per_sample", "expected", "none")
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def check_drop_prob(drop_prob: Any, name: str = "drop_prob") -> float:
+    """Return ``drop_prob`` as a float in [0, 1) or raise."""
+    if isinstance(drop_prob, bool) or not isinstance(drop_prob, numbers.Real):
+        raise TypeError(f"{name} must be a real number in [0, 1), got {drop_prob!r}")
+    value = float(drop_prob)
+    if not (0.0 <= value < 1.0):  # also rejects NaN
+        raise ValueError(f"{name} must be in [0, 1), got {drop_prob!r}")
+    return value
+
+
+def check_gamma(gamma: Any) -> str | float:
+    """Return ``"exact"``, ``"paper"`` or a float in [0, 1]."""
+    if isinstance(gamma, str):
+        return check_choice(gamma, GAMMA_RULES, "gamma")
+    if isinstance(gamma, bool) or not isinstance(gamma, numbers.Real):
+        raise TypeError(f"gamma must be 'exact', 'paper' or a float in [0, 1], got {gamma!r}")
+    value = float(gamma)
+    if not (0.0 <= value <= 1.0):
+        raise ValueError(f"gamma must be in [0, 1], got {gamma!r}")
+    return value
+
+
+def check_choice(value: Any, choices: Sequence[str], name: str) -> str:
+    """Return ``value`` if it is one of ``choices``."""
+    if not isinstance(value, str) or value not in choices:
+        options = ", ".join(repr(c) for c in choices)
+        raise ValueError(f"{name} must be one of {options}, got {value!r}")
+    return value
+
+
+def check_flag(value: Any, name: str) -> bool:
+    """Return ``value`` if it is a bool."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be a bool, got {value!r}")
+    return value
+
+
+def check_uint(value: Any, name: str, bits: int) -> int:
+    """Return ``value`` as a Python int in [0, 2**bits)."""
+    if not _is_int(value):
+        raise TypeError(f"{name} must be a non-negative integer, got {value!r}")
+    value = int(value)
+    if not (0 <= value < 2**bits):
+        raise ValueError(f"{name} must be in [0, 2**{bits}), got {value!r}")
+    return value
+
+
+def check_spatial_shape(spatial_shape: Any, name: str = "spatial_shape") -> tuple[int, ...]:
+    """Return the spatial shape as a tuple of positive ints (rank >= 1)."""
+    if _is_int(spatial_shape):
+        spatial_shape = (spatial_shape,)
+    if isinstance(spatial_shape, (str, bytes)) or not isinstance(spatial_shape, Sequence):
+        raise TypeError(f"{name} must be a sequence of positive ints, got {spatial_shape!r}")
+    if len(spatial_shape) < 1:
+        raise ValueError(f"{name} needs at least one spatial axis, got {spatial_shape!r}")
+    if not all(_is_int(s) for s in spatial_shape):
+        raise TypeError(f"{name} must contain ints, got {spatial_shape!r}")
+    if not all(s >= 1 for s in spatial_shape):
+        raise ValueError(f"{name} must contain positive sizes, got {spatial_shape!r}")
+    return tuple(int(s) for s in spatial_shape)
+
+
+def check_input_shape(shape: Any, name: str = "shape") -> tuple[int, ...]:
+    """Return ``(batch, channels, *spatial)`` as ints; sizes may be zero."""
+    if isinstance(shape, (str, bytes)) or not isinstance(shape, Sequence):
+        raise TypeError(f"{name} must be a sequence of ints, got {shape!r}")
+    if not all(_is_int(s) for s in shape):
+        raise TypeError(f"{name} must contain ints, got {shape!r}")
+    if len(shape) < 3:
+        raise ValueError(
+            f"{name} must be (batch, channels, *spatial) with at least one spatial axis, "
+            f"got {tuple(shape)!r}"
+        )
+    if any(s < 0 for s in shape):
+        raise ValueError(f"{name} must not contain negative sizes, got {tuple(shape)!r}")
+    return tuple(int(s) for s in shape)
+
+
+def normalize_block_size(block_size: Any, ndim: int) -> tuple[int, ...]:
+    """Return one block size per spatial axis (an int is repeated)."""
+    if _is_int(block_size):
+        sizes: tuple[Any, ...] = (block_size,) * ndim
+    elif isinstance(block_size, Sequence) and not isinstance(block_size, (str, bytes)):
+        sizes = tuple(block_size)
+        if len(sizes) != ndim:
+            raise ValueError(
+                f"block_size must be an int or {ndim} ints (one per spatial axis), "
+                f"got {block_size!r}"
+            )
+    else:
+        raise TypeError(f"block_size must be an int or a sequence of ints, got {block_size!r}")
+    for b in sizes:
+        if not _is_int(b):
+            raise TypeError(f"block_size must contain ints, got {block_size!r}")
+        if b < 1:
+            raise ValueError(f"block_size must be >= 1, got {block_size!r}")
+    return tuple(int(b) for b in sizes)
+
+
+def clip_block(block: tuple[int, ...], spatial: tuple[int, ...]) -> tuple[int, ...]:
+    """A block larger than the map is clipped to the map, axis by axis."""
+    return tuple(min(b, s) for b, s in zip(block, spatial))
+
+
+def is_finite_real(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and math.isfinite(float(value))

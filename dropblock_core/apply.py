@@ -1,0 +1,164 @@
+"""DropBlock applied to an array: mask, rescale, multiply."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from ._namespace import array_namespace, device, is_numpy_namespace
+from ._validation import NORMALIZE_RULES, check_choice, check_drop_prob, check_flag
+from .masks import MaskPlan, _expand_numpy, draw_seeds, plan_mask, sample_planned_mask
+
+_SLAB_BYTES = 1 << 22  # at least this much mask per slab
+
+__all__ = ["apply_mask", "dropblock", "keep_scale"]
+
+
+def _scale_dtype(xp: ModuleType, dtype: Any) -> Any:
+    """The scale is computed in float32, or float64 for float64 input."""
+    return xp.float64 if dtype == xp.float64 else xp.float32
+
+
+def keep_scale(mask: Any, drop_prob: float, normalize: str, xp: ModuleType, dtype: Any) -> Any:
+    """The factor kept units are multiplied by (0 where everything was dropped).
+
+    ``"global"``: units / kept units over the whole tensor (the paper);
+    ``"per_sample"``: the same per sample (shape ``(batch', 1, ...)``);
+    ``"expected"``: ``1 / (1 - drop_prob)``; ``"none"``: 1.
+    """
+    if normalize == "none":
+        return 1.0
+    if normalize == "expected":
+        return 1.0 / (1.0 - drop_prob)
+    if normalize == "global":
+        axes: tuple[int, ...] | None = None
+        size = math.prod(mask.shape)
+    else:
+        axes = tuple(range(1, mask.ndim))
+        size = math.prod(mask.shape[1:])
+    kept = xp.count_nonzero(mask, axis=axes, keepdims=axes is not None)
+    if is_numpy_namespace(xp):
+        kept = np.asarray(kept, dtype=np.float64)
+        scale = np.divide(size, kept, out=np.zeros_like(kept), where=kept > 0)
+        return float(scale) if axes is None else scale.astype(dtype)
+    kept = xp.astype(kept, dtype)
+    return xp.where(kept > 0, size / xp.maximum(kept, xp.ones_like(kept)), xp.zeros_like(kept))
+
+
+def dropblock(
+    x: Any,
+    drop_prob: float,
+    block_size: int | Sequence[int],
+    *,
+    training: bool = True,
+    normalize: str = "global",
+    gamma: str | float = "exact",
+    seed_region: str = "valid",
+    seed: int | Any | None = None,
+    step: int | Any = 0,
+    replica: int | Any = 0,
+    channels_last: bool = False,
+    share_channels: bool = False,
+    share_batch: bool = False,
+    stream: str | None = None,
+) -> Any:
+    """DropBlock: zero blocks of ``x`` and rescale the rest.
+
+    ``x`` has shape ``(batch, channels, *spatial)`` (``channels_last=True``:
+    ``(batch, *spatial, channels)``) on any array-API namespace; the result has
+    the same shape, dtype, namespace and device. ``training=False`` or
+    ``drop_prob == 0`` returns ``x`` itself. ``x`` is never modified.
+
+    ``normalize``: ``"global"`` (units / kept units over the tensor, the
+    paper), ``"per_sample"``, ``"expected"`` (``1 / (1 - drop_prob)``) or
+    ``"none"``. The scale is computed in float32 or wider; when every unit is
+    dropped the output is zeros, never NaN. Other arguments are those of
+    :func:`sample_mask`.
+
+    >>> import numpy as np
+    >>> x = np.ones((2, 4, 14, 14), dtype=np.float32)
+    >>> y = dropblock(x, 0.1, 7, seed=0)
+    >>> y.shape, y.dtype
+    ((2, 4, 14, 14), dtype('float32'))
+    >>> kept = y != 0
+    >>> bool(np.allclose(y[kept], y.size / kept.sum()))  # global rescale
+    True
+    >>> dropblock(x, 0.1, 7, training=False) is x
+    True
+    """
+    xp = array_namespace(x)
+    if not xp.isdtype(x.dtype, "real floating"):
+        raise TypeError(f"x must have a real floating dtype, got {x.dtype}")
+    check_flag(training, "training")
+    check_choice(normalize, NORMALIZE_RULES, "normalize")
+    drop = check_drop_prob(drop_prob)
+    plan = plan_mask(
+        tuple(x.shape),
+        drop,
+        block_size,
+        gamma=gamma,
+        seed_region=seed_region,
+        channels_last=channels_last,
+        share_channels=share_channels,
+        share_batch=share_batch,
+    )
+    if not training or drop == 0.0:
+        return x
+    seeds = draw_seeds(
+        plan, seed=seed, step=step, replica=replica, stream=stream, xp=xp, device=device(x)
+    )
+    if isinstance(seeds, np.ndarray) and seeds.dtype != np.bool_:
+        return _dropblock_numpy(x, plan, seeds, drop, normalize)
+    mask = sample_planned_mask(
+        plan, seed=seed, step=step, replica=replica, stream=stream, xp=xp, device=device(x)
+    )
+    return apply_mask(x, mask, drop, normalize, xp)
+
+
+def _dropblock_numpy(
+    x: np.ndarray, plan: MaskPlan, seeds: np.ndarray, drop: float, normalize: str
+) -> np.ndarray:
+    """NumPy fast path: masks are built a slab of samples at a time, so the
+    extra memory stays a fraction of a byte per element."""
+    out = np.empty_like(x)
+    mask_batch = plan.grid[0]
+    sample_size = math.prod(plan.mask_shape[1:])
+    slab = max(1, max(_SLAB_BYTES, x.size // 8) // max(sample_size, 1))
+    kept = np.zeros(mask_batch, dtype=np.int64)
+    for start in range(0, mask_batch, slab):
+        stop = min(start + slab, mask_batch)
+        mask = _expand_numpy(plan, seeds, start, stop)
+        rows = slice(None) if mask_batch == 1 else slice(start, stop)
+        np.multiply(x[rows], mask, out=out[rows])
+        kept[start:stop] = np.count_nonzero(mask.reshape(stop - start, -1), axis=1)
+    wide = np.float64 if x.dtype == np.float64 else np.float32
+    if normalize == "global":
+        total = int(kept.sum())
+        scale: Any = sample_size * mask_batch / total if total else 0.0
+    elif normalize == "per_sample":
+        per = np.divide(sample_size, kept, out=np.zeros(mask_batch), where=kept > 0)
+        scale = per.astype(wide).reshape(-1, *([1] * (x.ndim - 1)))
+    else:
+        scale = keep_scale(None, drop, normalize, None, wide)
+    np.multiply(out, np.asarray(scale, dtype=wide), out=out, casting="same_kind")
+    return out
+
+
+def apply_mask(x: Any, mask: Any, drop_prob: float, normalize: str, xp: ModuleType) -> Any:
+    """``x * mask * scale`` in ``x``'s dtype, the scale in float32 or wider."""
+    wide = _scale_dtype(xp, x.dtype)
+    scale = keep_scale(mask, drop_prob, normalize, xp, wide)
+    if is_numpy_namespace(xp):
+        out = np.multiply(x, mask)
+        if not (isinstance(scale, float) and scale == 1.0):
+            np.multiply(out, np.asarray(scale, dtype=wide), out=out, casting="same_kind")
+        return out
+    out = x * xp.astype(mask, x.dtype)
+    if x.dtype in (xp.float32, xp.float64):
+        return out * (xp.astype(scale, x.dtype) if not isinstance(scale, float) else scale)
+    widened = xp.astype(out, wide) * scale
+    return xp.astype(widened, x.dtype)

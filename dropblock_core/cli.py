@@ -1,0 +1,174 @@
+"""``dropblock-core``: the command line.
+
+Subcommands: ``gamma`` (gamma and expected drop rates as a table), ``masks``
+(a PNG of sample masks), ``bench`` (the benchmark, printing ratios).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from .gamma import exact_gamma, expected_drop_rate, paper_gamma
+
+__all__ = ["build_parser", "main"]
+
+
+def _positive_ints(text: str) -> tuple[int, ...]:
+    try:
+        values = tuple(int(v) for v in text.replace("x", ",").split(",") if v)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected ints like 14,14 or 14x14, got {text!r}") from exc
+    if not values or any(v < 1 for v in values):
+        raise argparse.ArgumentTypeError(f"expected positive ints, got {text!r}")
+    return values
+
+
+def _block(text: str) -> int | tuple[int, ...]:
+    values = _positive_ints(text)
+    return values[0] if len(values) == 1 else values
+
+
+def gamma_rows(
+    spatial: tuple[int, ...], block: int | tuple[int, ...], drops: Sequence[float], region: str
+) -> list[dict[str, float]]:
+    """One row per drop rate: paper gamma, exact gamma and their expected drop rates.
+
+    >>> row = gamma_rows((14, 14), 7, [0.1], "valid")[0]
+    >>> round(row["paper_rate"], 4), round(row["exact_rate"], 4)
+    (0.0929, 0.1)
+    """
+    rows = []
+    for drop in drops:
+        paper = paper_gamma(drop, block, spatial)
+        exact = exact_gamma(drop, block, spatial, seed_region=region)
+        rows.append(
+            {
+                "drop_prob": drop,
+                "paper_gamma": paper,
+                "paper_rate": expected_drop_rate(paper, block, spatial, seed_region=region),
+                "exact_gamma": exact,
+                "exact_rate": expected_drop_rate(exact, block, spatial, seed_region=region),
+            }
+        )
+    return rows
+
+
+def _cmd_gamma(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    rows = gamma_rows(args.shape, args.block, args.drop, args.seed_region)
+    shape = "x".join(map(str, args.shape))
+    table = Table(
+        title=f"DropBlock gamma: map {shape}, block {args.block}, seed region {args.seed_region!r}"
+    )
+    for column in ("drop_prob", "paper γ", "drop with paper γ", "exact γ", "drop with exact γ"):
+        table.add_column(column, justify="right")
+    for r in rows:
+        table.add_row(
+            f"{r['drop_prob']:.4g}",
+            f"{r['paper_gamma']:.6g}",
+            f"{r['paper_rate']:.4f}",
+            f"{r['exact_gamma']:.6g}",
+            f"{r['exact_rate']:.4f}",
+        )
+    Console(width=120).print(table)
+    return 0
+
+
+def _cmd_masks(args: argparse.Namespace) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from .masks import sample_mask
+
+    if len(args.shape) != 2:
+        raise SystemExit("masks: --shape must be 2-D (H,W) for a picture")
+    mask = sample_mask(
+        (args.samples, 1, *args.shape),
+        args.drop,
+        args.block,
+        gamma=args.gamma,
+        seed_region=args.seed_region,
+        seed=args.seed,
+    )
+    cols = min(args.samples, 4)
+    rows = -(-args.samples // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(2.6 * cols, 2.8 * rows), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if i >= args.samples:
+            ax.axis("off")
+        else:
+            m = mask[i, 0]
+            ax.imshow(np.where(m, 1.0, 0.0), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+            ax.set_title(f"dropped {1 - m.mean():.3f}", fontsize=9)
+    fig.suptitle(
+        f"DropBlock masks {'x'.join(map(str, args.shape))}, block {args.block}, "
+        f"drop {args.drop}, gamma {args.gamma}, {args.seed_region}",
+        fontsize=10,
+    )
+    fig.tight_layout()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(args.out, dpi=100)
+    plt.close(fig)
+    print(f"wrote {args.out} ({args.samples} masks, black = dropped)")
+    return 0
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from .benchmark import main as bench_main
+
+    return bench_main(args.bench_args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dropblock-core", description="Reference DropBlock: gamma, masks, validation."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--shape", type=_positive_ints, default=(14, 14), help="spatial shape, e.g. 14,14")
+        p.add_argument("--block", type=_block, default=7, help="block size, e.g. 7 or 3,5")
+        p.add_argument("--seed-region", choices=("valid", "full"), default="valid")
+
+    g = sub.add_parser("gamma", help="paper and exact gamma with their expected drop rates")
+    common(g)
+    g.add_argument("--drop", type=float, nargs="+", default=[0.05, 0.1, 0.2, 0.3])
+    g.set_defaults(func=_cmd_gamma)
+
+    m = sub.add_parser("masks", help="write a PNG of sample masks")
+    common(m)
+    m.add_argument("--drop", type=float, default=0.1)
+    m.add_argument("--gamma", choices=("exact", "paper"), default="exact")
+    m.add_argument("--samples", type=int, default=8)
+    m.add_argument("--seed", type=int, default=0)
+    m.add_argument("--out", type=Path, default=Path("masks.png"))
+    m.set_defaults(func=_cmd_masks)
+
+    b = sub.add_parser("bench", help="time dropblock against dropout (prints ratios)")
+    b.add_argument("bench_args", nargs=argparse.REMAINDER, help="options for the benchmark")
+    b.set_defaults(func=_cmd_bench)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``dropblock-core`` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except (ValueError, TypeError) as exc:
+        print(f"dropblock-core {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,116 @@
+"""The configuration every framework adapter shares: validated once, with the
+repr, the dict round trip (Keras ``get_config``, torch ``extra_repr``) and the
+schedule. Adapters hold a :class:`DropBlockConfig` and call the core with
+:meth:`DropBlockConfig.core_kwargs`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import numbers
+from collections.abc import Sequence
+from typing import Any
+
+from ._validation import (
+    NORMALIZE_RULES,
+    SEED_REGIONS,
+    check_choice,
+    check_drop_prob,
+    check_flag,
+    check_gamma,
+    check_uint,
+    normalize_block_size,
+)
+from .schedule import linear_schedule
+
+__all__ = ["DropBlockConfig"]
+
+
+@dataclasses.dataclass(frozen=True)
+class DropBlockConfig:
+    """DropBlock's parameters, checked on construction.
+
+    ``total_steps > 0`` turns on the paper's schedule: the drop probability
+    ramps linearly from 0 to ``drop_prob`` over that many training steps.
+
+    >>> cfg = DropBlockConfig(0.1, 7, total_steps=100)
+    >>> cfg.drop_prob_at(50)
+    0.05
+    >>> DropBlockConfig.from_dict(cfg.to_dict()) == cfg
+    True
+    >>> cfg.describe()
+    'drop_prob=0.1, block_size=7, total_steps=100'
+    """
+
+    drop_prob: float
+    block_size: int | tuple[int, ...]
+    gamma: str | float = "exact"
+    seed_region: str = "valid"
+    normalize: str = "global"
+    share_channels: bool = False
+    share_batch: bool = False
+    seed: int | None = None
+    total_steps: int = 0
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__
+        set_(self, "drop_prob", check_drop_prob(self.drop_prob))
+        block = self.block_size
+        if isinstance(block, Sequence) and not isinstance(block, (str, bytes)):
+            set_(self, "block_size", normalize_block_size(block, len(block)) if block else ())
+            if not block:
+                raise ValueError(f"block_size must not be empty, got {block!r}")
+        else:
+            set_(self, "block_size", normalize_block_size(block, 1)[0])
+        set_(self, "gamma", check_gamma(self.gamma))
+        check_choice(self.seed_region, SEED_REGIONS, "seed_region")
+        check_choice(self.normalize, NORMALIZE_RULES, "normalize")
+        check_flag(self.share_channels, "share_channels")
+        check_flag(self.share_batch, "share_batch")
+        if self.seed is not None:
+            set_(self, "seed", check_uint(self.seed, "seed", 64))
+        if isinstance(self.total_steps, bool) or not isinstance(self.total_steps, numbers.Integral):
+            raise TypeError(f"total_steps must be an int, got {self.total_steps!r}")
+        if self.total_steps < 0:
+            raise ValueError(f"total_steps must be >= 0, got {self.total_steps!r}")
+        set_(self, "total_steps", int(self.total_steps))
+
+    def drop_prob_at(self, step: int) -> float:
+        """The drop probability at training ``step`` (the schedule, if any)."""
+        if self.total_steps == 0:
+            return self.drop_prob
+        return linear_schedule(step, self.total_steps, self.drop_prob)
+
+    def core_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for :func:`dropblock_core.dropblock` / ``sample_mask``
+        (without ``drop_prob``, ``block_size``, ``seed`` and ``step``)."""
+        return {
+            "gamma": self.gamma,
+            "seed_region": self.seed_region,
+            "share_channels": self.share_channels,
+            "share_batch": self.share_batch,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-Python fields (tuples become lists), for configs and JSON."""
+        out = dataclasses.asdict(self)
+        if isinstance(out["block_size"], tuple):
+            out["block_size"] = list(out["block_size"])
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DropBlockConfig:
+        """Inverse of :meth:`to_dict`; unknown keys raise ``TypeError``."""
+        data = dict(data)
+        if isinstance(data.get("block_size"), list):
+            data["block_size"] = tuple(data["block_size"])
+        return cls(**data)
+
+    def describe(self) -> str:
+        """``name=value`` for the fields that differ from the defaults."""
+        parts = [f"drop_prob={self.drop_prob}", f"block_size={self.block_size}"]
+        for field in dataclasses.fields(self)[2:]:
+            value = getattr(self, field.name)
+            if value != field.default:
+                parts.append(f"{field.name}={value!r}")
+        return ", ".join(parts)

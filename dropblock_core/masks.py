@@ -1,0 +1,309 @@
+"""Block masks: seeds on the seed grid, expanded to blocks, as a boolean *keep* mask.
+
+Two expansions give the same mask: a sparse one for NumPy (each seed writes
+its block, O(dropped cells) work) and a dense one using only standard array
+operations (a separable box dilation by cumulative sums, O(1) per element
+whatever the block size), which serves every other namespace.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from ._namespace import is_numpy_namespace, resolve_namespace
+from ._validation import (
+    SEED_REGIONS,
+    check_choice,
+    check_drop_prob,
+    check_flag,
+    check_gamma,
+    check_input_shape,
+    check_uint,
+    clip_block,
+    normalize_block_size,
+)
+from .gamma import exact_gamma, paper_gamma, seed_offset
+from .rng import MAX_POSITIONS, mask_key, seed_bits, seed_indices_numpy
+
+__all__ = ["STREAMS", "MaskPlan", "draw_seeds", "plan_mask", "sample_mask", "sample_planned_mask"]
+
+STREAMS = ("counter", "native")
+_CHUNK_CELLS = 1 << 18  # block cells written per scatter in the NumPy expansion
+
+
+@dataclass(frozen=True)
+class MaskPlan:
+    """Everything about a mask that does not depend on randomness."""
+
+    shape: tuple[int, ...]  # input shape, physical layout
+    spatial: tuple[int, ...]
+    block: tuple[int, ...]  # clipped to the map
+    offsets: tuple[int, ...]  # seed position inside its block, per axis
+    grid: tuple[int, ...]  # (batch', channels', *seed grid), logical layout
+    gamma: float
+    channels_last: bool
+
+    @property
+    def mask_shape(self) -> tuple[int, ...]:
+        """Physical shape of the mask: size 1 along shared axes."""
+        n, c = self.grid[:2]
+        return (n, *self.spatial, c) if self.channels_last else (n, c, *self.spatial)
+
+    @property
+    def logical_mask_shape(self) -> tuple[int, ...]:
+        return (*self.grid[:2], *self.spatial)
+
+
+def plan_mask(
+    shape: Sequence[int],
+    drop_prob: float,
+    block_size: int | Sequence[int],
+    *,
+    gamma: str | float = "exact",
+    seed_region: str = "valid",
+    channels_last: bool = False,
+    share_channels: bool = False,
+    share_batch: bool = False,
+) -> MaskPlan:
+    """Validate the parameters and resolve gamma, the block and the seed grid."""
+    shape = check_input_shape(shape)
+    drop = check_drop_prob(drop_prob)
+    gamma_rule = check_gamma(gamma)
+    check_choice(seed_region, SEED_REGIONS, "seed_region")
+    for name, flag in (
+        ("channels_last", channels_last),
+        ("share_channels", share_channels),
+        ("share_batch", share_batch),
+    ):
+        check_flag(flag, name)
+    if channels_last:
+        batch, *spatial_list, channels = shape
+    else:
+        batch, channels, *spatial_list = shape
+    spatial = tuple(spatial_list)
+    block = clip_block(normalize_block_size(block_size, len(spatial)), spatial)
+    empty_map = 0 in spatial
+    if empty_map or drop == 0.0 and isinstance(gamma_rule, str):
+        value = 0.0
+    elif gamma_rule == "exact":
+        value = exact_gamma(drop, block, spatial, seed_region=seed_region)
+    elif gamma_rule == "paper":
+        value = paper_gamma(drop, block, spatial)
+    else:
+        value = float(gamma_rule)
+    offsets = tuple(seed_offset(b, seed_region) for b in block)
+    seed_grid = spatial if seed_region == "full" else tuple(s - b + 1 for s, b in zip(spatial, block))
+    grid = (1 if share_batch else batch, 1 if share_channels else channels, *seed_grid)
+    if math.prod(grid) > MAX_POSITIONS:
+        raise ValueError(f"shape={shape!r} has more than 2**37 seed positions")
+    return MaskPlan(shape, spatial, block, offsets, grid, value, channels_last)
+
+
+def _check_counter(value: Any, name: str, bits: int) -> Any:
+    """Python ints are range-checked; integer arrays (e.g. traced) pass as they are."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return check_uint(value, name, bits)
+    dtype = getattr(value, "dtype", None)
+    if dtype is None or getattr(value, "shape", None) != () or "int" not in str(dtype):
+        raise TypeError(f"{name} must be a non-negative int or a 0-d integer array, got {value!r}")
+    return value
+
+
+def sample_mask(
+    shape: Sequence[int],
+    drop_prob: float,
+    block_size: int | Sequence[int],
+    *,
+    gamma: str | float = "exact",
+    seed_region: str = "valid",
+    seed: int | Any | None = None,
+    step: int | Any = 0,
+    replica: int | Any = 0,
+    channels_last: bool = False,
+    share_channels: bool = False,
+    share_batch: bool = False,
+    stream: str | None = None,
+    xp: ModuleType | None = None,
+    device: Any = None,
+) -> Any:
+    """Boolean **keep** mask (True = kept) for an input of ``shape``.
+
+    ``shape`` is ``(batch, channels, *spatial)`` (``(batch, *spatial,
+    channels)`` with ``channels_last=True``). The mask has size 1 along the
+    batch axis with ``share_batch=True`` and along the channel axis with
+    ``share_channels=True``, so it broadcasts against the input.
+
+    ``gamma`` is ``"exact"`` (hits ``drop_prob`` in expectation), ``"paper"``
+    or a seed probability. ``seed_region`` is ``"valid"`` (blocks inside the
+    map) or ``"full"`` (seeds anywhere, blocks clipped). A block larger than
+    the map is clipped to the map.
+
+    ``stream="counter"`` (the default whenever ``seed`` is given) draws seeds
+    from the reproducible Threefry stream: the same ``seed``, ``step``,
+    ``replica`` and parameters give the same bits on every namespace.
+    ``stream="native"`` (NumPy only; the default for NumPy without a seed)
+    uses NumPy's own generator.
+
+    >>> m = sample_mask((2, 3, 14, 14), 0.1, 7, seed=0)
+    >>> m.shape, m.dtype
+    ((2, 3, 14, 14), dtype('bool'))
+    >>> bool((m == sample_mask((2, 3, 14, 14), 0.1, 7, seed=0)).all())
+    True
+    >>> sample_mask((4, 8, 9), 0.2, 3, seed=1, share_channels=True).shape
+    (4, 1, 9)
+    """
+    plan = plan_mask(
+        shape,
+        drop_prob,
+        block_size,
+        gamma=gamma,
+        seed_region=seed_region,
+        channels_last=channels_last,
+        share_channels=share_channels,
+        share_batch=share_batch,
+    )
+    return sample_planned_mask(
+        plan, seed=seed, step=step, replica=replica, stream=stream, xp=xp, device=device
+    )
+
+
+def sample_planned_mask(
+    plan: MaskPlan,
+    *,
+    seed: int | Any | None = None,
+    step: int | Any = 0,
+    replica: int | Any = 0,
+    stream: str | None = None,
+    xp: ModuleType | None = None,
+    device: Any = None,
+) -> Any:
+    """:func:`sample_mask` for an already validated :class:`MaskPlan`."""
+    xp = resolve_namespace(xp)
+    seeds = draw_seeds(plan, seed=seed, step=step, replica=replica, stream=stream, xp=xp, device=device)
+    if seeds is None:
+        return xp.ones(plan.mask_shape, dtype=xp.bool, device=device)
+    if isinstance(seeds, np.ndarray) and seeds.dtype != np.bool_:
+        return _expand_numpy(plan, seeds)
+    return _expand_dense(plan, seeds, xp)
+
+
+def draw_seeds(
+    plan: MaskPlan,
+    *,
+    seed: int | Any | None,
+    step: int | Any,
+    replica: int | Any,
+    stream: str | None,
+    xp: ModuleType,
+    device: Any = None,
+) -> Any:
+    """The seeds of a mask: ``None`` (no seed can occur), sorted flat indices
+    (a NumPy integer array, sparse) or a boolean indicator on ``xp`` (dense)."""
+    numpy_like = is_numpy_namespace(xp)
+    if stream is None:
+        stream = "native" if seed is None and numpy_like else "counter"
+    check_choice(stream, STREAMS, "stream")
+    if stream == "native" and not numpy_like:
+        raise ValueError(f"stream='native' is only available on NumPy, got xp={xp.__name__!r}")
+    step = _check_counter(step, "step", 32)
+    replica = _check_counter(replica, "replica", 32)
+    seed = secrets.randbits(64) if seed is None else _check_counter(seed, "seed", 64)
+
+    total = math.prod(plan.grid)
+    if plan.gamma == 0.0 or total == 0:
+        return None
+    if stream == "native":
+        return _native_seed_indices(plan.gamma, total, seed, step, replica)
+    if plan.gamma >= 1.0:  # every position is a seed: no randomness left
+        return xp.ones((total,), dtype=xp.bool, device=device)
+    key = mask_key(seed, step, replica, xp)
+    if numpy_like and isinstance(key[0], int):
+        return seed_indices_numpy(key, plan.gamma, total)
+    return seed_bits(key, plan.gamma, total, xp, device)
+
+
+def _native_seed_indices(gamma: float, total: int, seed: int, step: Any, replica: Any) -> np.ndarray:
+    """Bernoulli(gamma) seeds with NumPy's generator: a binomial count, then a
+    uniformly random subset of that size."""
+    rng = np.random.default_rng([seed, int(step), int(replica)])
+    count = int(rng.binomial(total, gamma))
+    if count == total:
+        return np.arange(total)
+    return np.sort(rng.choice(total, size=count, replace=False, shuffle=False))
+
+
+def _physical_strides(plan: MaskPlan) -> tuple[int, ...]:
+    """Element strides of the mask array for the logical axes (n, c, *spatial)."""
+    shape = plan.mask_shape
+    strides = [math.prod(shape[i + 1 :]) for i in range(len(shape))]
+    if plan.channels_last:
+        return (strides[0], strides[-1], *strides[1:-1])
+    return tuple(strides)
+
+
+def _expand_numpy(
+    plan: MaskPlan, seeds: np.ndarray, start: int = 0, stop: int | None = None
+) -> np.ndarray:
+    """Sparse expansion: clear the block of every seed in a NumPy keep-mask.
+
+    ``seeds`` are sorted flat seed-grid indices; only samples ``start:stop`` of
+    the mask's batch axis are built (for memory-bounded slabs).
+    """
+    stop = plan.grid[0] if stop is None else stop
+    per_sample = math.prod(plan.grid[1:])
+    lo, hi = np.searchsorted(seeds, [start * per_sample, stop * per_sample])
+    seeds = seeds[lo:hi] - start * per_sample
+    grid = (stop - start, *plan.grid[1:])
+    mask = np.ones((stop - start, *plan.mask_shape[1:]), dtype=bool)
+    if seeds.size == 0:
+        return mask
+    flat = mask.reshape(-1)
+    strides = _physical_strides(plan)
+    cells_per_chunk = min(_CHUNK_CELLS, max(4096, mask.size // 256))
+    per_chunk = max(1, cells_per_chunk // math.prod(plan.block))
+    ndim = len(plan.spatial)
+    for first in range(0, seeds.size, per_chunk):
+        coords = np.unravel_index(seeds[first : first + per_chunk], grid)
+        index = (coords[0] * strides[0] + coords[1] * strides[1]).reshape(-1, *([1] * ndim))
+        for d, (size, b, o) in enumerate(zip(plan.spatial, plan.block, plan.offsets)):
+            cells = np.clip(coords[2 + d][:, None] - o + np.arange(b), 0, size - 1)
+            # Clipping maps cells outside the map onto the border cell, which the
+            # clipped block contains anyway, so the union is unchanged.
+            axis_shape = [-1] + [1] * ndim
+            axis_shape[1 + d] = b
+            index = index + (cells * strides[2 + d]).reshape(axis_shape)
+        flat[index.reshape(-1)] = False
+    return mask
+
+
+def _dilate_axis(seeds: Any, axis: int, size: int, block: int, offset: int, xp: ModuleType) -> Any:
+    """OR of seeds over the window of seed positions whose block covers each cell."""
+    length = seeds.shape[axis]
+    sums = xp.cumulative_sum(xp.astype(seeds, xp.int32), axis=axis, include_initial=True)
+    i = np.arange(size)
+    hi = np.minimum(i + offset, length - 1) + 1
+    lo = np.maximum(i + offset - block + 1, 0)
+    device = getattr(seeds, "device", None)
+    hi_idx = xp.asarray(hi.tolist(), device=device)
+    lo_idx = xp.asarray(lo.tolist(), device=device)
+    return (xp.take(sums, hi_idx, axis=axis) - xp.take(sums, lo_idx, axis=axis)) > 0
+
+
+def _expand_dense(plan: MaskPlan, seeds: Any, xp: ModuleType) -> Any:
+    """Dense expansion with standard operations only."""
+    dropped = xp.reshape(seeds, plan.grid)
+    for d, (size, b, o) in enumerate(zip(plan.spatial, plan.block, plan.offsets)):
+        dropped = _dilate_axis(dropped, 2 + d, size, b, o, xp)
+    keep = xp.logical_not(dropped)
+    if plan.channels_last:
+        ndim = len(plan.spatial)
+        keep = xp.permute_dims(keep, (0, *range(2, 2 + ndim), 1))
+    return keep

@@ -1,0 +1,156 @@
+"""The reproducible seed stream: which positions of a seed grid hold a seed.
+
+Specification (``docs/rng.md`` has the full text and known-answer vectors):
+
+1. **Key.** ``seed`` (an integer in [0, 2**64)) gives the base key
+   ``(seed mod 2**32, seed // 2**32)``. ``step`` and ``replica`` (integers in
+   [0, 2**32)) give the mask key ``K = threefry2x32(base key, (step, replica))``.
+2. **Groups.** The seed grid (``(batch, channels, *seed_grid)``, C order, size 1
+   along shared axes) is flattened; position ``p`` belongs to group
+   ``g = p // 32`` at bit ``j = p % 32``. Group ``g`` reads the words
+   ``w(g, r) = threefry2x32(K, (g, r // 2))[r % 2]`` for rounds ``r = 0, 1, ...``.
+3. **Gaps.** Thresholds ``C[i] = min(floor(2**32 * (1 - (1 - gamma)**(i+1))), 2**32-1)``,
+   ``i = 0..31``, are computed once on the host in double precision. A word's
+   gap is ``#{i : C[i] <= w}`` (``0..32``), i.e. a geometric variate by integer
+   comparison. Starting at ``pos = -1``, each round sets
+   ``pos = pos + 1 + gap(w(g, r))``; while ``pos < 32`` bit ``pos`` is a seed and
+   the next round follows, otherwise the group is done. Every position is thus
+   a seed independently with probability gamma (to 2**-32).
+
+The numbers depend only on (key, counter), so a sparse evaluation (NumPy:
+only groups that still need a word) and a dense one (any namespace, also under
+``jax.jit``) give the same bits.
+"""
+
+from __future__ import annotations
+
+import math
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from ._namespace import is_lazy_array, word_dtype
+from .threefry import MASK32, threefry2x32, threefry2x32_numpy
+
+__all__ = [
+    "GROUP",
+    "MAX_POSITIONS",
+    "gap_thresholds",
+    "mask_key",
+    "seed_bits",
+    "seed_indices_numpy",
+]
+
+GROUP = 32
+MAX_POSITIONS = GROUP * 2**32
+
+
+def gap_thresholds(gamma: float) -> np.ndarray:
+    """``C[i] = P(gap <= i) * 2**32`` as ``uint32``, for ``i = 0..31``.
+
+    >>> gap_thresholds(0.5)[:3].tolist()
+    [2147483648, 3221225472, 3758096384]
+    """
+    i = np.arange(1, GROUP + 1, dtype=np.float64)
+    if gamma >= 1.0:
+        prob = np.ones(GROUP)
+    else:
+        prob = -np.expm1(i * math.log1p(-gamma))
+    return np.minimum(np.floor(prob * 2.0**32), float(MASK32)).astype(np.uint32)
+
+
+def mask_key(seed: Any, step: Any = 0, replica: Any = 0, xp: ModuleType | None = None) -> tuple:
+    """The mask key ``K`` for (seed, step, replica).
+
+    Python ints give Python ints; integer arrays (e.g. JAX tracers) give 0-d
+    word arrays of ``xp`` (their values are taken modulo 2**32).
+
+    >>> [hex(k) for k in mask_key(0, 0, 0)]
+    ['0x6b200159', '0x99ba4efe']
+    """
+    if all(isinstance(v, int) for v in (seed, step, replica)):
+        x0, x1 = threefry2x32_numpy(
+            (seed & MASK32, seed >> 32),
+            np.array([step], dtype=np.uint32),
+            np.array([replica], dtype=np.uint32),
+        )
+        return int(x0[0]), int(x1[0])
+    assert xp is not None
+    word = word_dtype(xp)
+
+    def as_word(v: Any) -> Any:
+        if isinstance(v, int):
+            return xp.asarray(v & MASK32, dtype=word)
+        return xp.astype(v, word) & MASK32 if word != xp.uint32 else xp.astype(v, word)
+
+    hi = seed >> 32 if isinstance(seed, int) else 0
+    return threefry2x32((as_word(seed), hi), (as_word(step), as_word(replica)), xp)
+
+
+def seed_indices_numpy(key: tuple[int, int], gamma: float, total: int) -> np.ndarray:
+    """Sorted flat indices of the seeds among ``total`` positions (NumPy, sparse)."""
+    thresholds = gap_thresholds(gamma)
+    last = thresholds[-1]
+    groups = np.arange(-(-total // GROUP), dtype=np.uint32)
+    w0, w1 = threefry2x32_numpy(key, groups, np.zeros_like(groups))
+    hit = w0 < last  # the group holds at least one seed
+    g = groups[hit].astype(np.int64)
+    pos = np.searchsorted(thresholds, w0[hit], side="right")
+    found = [g * GROUP + pos]
+    spare = w1[hit]  # the word of the odd round, already computed
+    r = 1
+    while True:
+        alive = pos < GROUP - 1
+        g, pos = g[alive], pos[alive]
+        if g.size == 0:
+            break
+        if r % 2:
+            words = spare[alive]
+        else:
+            words, spare = threefry2x32_numpy(
+                key, g.astype(np.uint32), np.full(g.shape, r // 2, dtype=np.uint32)
+            )
+        pos = pos + 1 + np.searchsorted(thresholds, words, side="right")
+        inside = pos < GROUP
+        g, pos = g[inside], pos[inside]
+        if r % 2 == 0:
+            spare = spare[inside]
+        found.append(g * GROUP + pos)
+        r += 1
+    seeds = np.sort(np.concatenate(found))
+    return seeds[seeds < total]
+
+
+def seed_bits(key: tuple, gamma: float, total: int, xp: ModuleType, device: Any = None) -> Any:
+    """Boolean seed indicator of length ``total`` on ``xp`` (dense evaluation).
+
+    Uses only standard operations. Rounds stop once no group needs another
+    word, except for lazy arrays (``jax.jit``), which run all 32 rounds.
+    """
+    word = word_dtype(xp)
+    n_groups = -(-total // GROUP)
+    thresholds = xp.asarray(gap_thresholds(gamma).astype(np.int64), dtype=word, device=device)
+    groups = xp.arange(n_groups, dtype=word, device=device)
+    bits = xp.zeros((n_groups,), dtype=word, device=device)
+    pos = xp.full((n_groups,), -1, dtype=xp.int32, device=device)
+    alive = xp.ones((n_groups,), dtype=xp.bool, device=device)
+    one = xp.asarray(1, dtype=word, device=device)
+    spare = None
+    for r in range(GROUP):
+        if r % 2 == 0:
+            counter = xp.full((n_groups,), r // 2, dtype=word, device=device)
+            words, spare = threefry2x32(key, (groups, counter), xp)
+        else:
+            words = spare
+        gap = xp.astype(xp.searchsorted(thresholds, words, side="right"), xp.int32)
+        pos = pos + 1 + gap
+        hit = alive & (pos < GROUP)
+        shift = xp.astype(xp.where(hit, pos, 0), word)
+        bits = bits | xp.where(hit, one << shift, xp.zeros_like(bits))
+        alive = hit & (pos < GROUP - 1)
+        if not is_lazy_array(alive) and not bool(xp.any(alive)):
+            break
+    lanes = xp.arange(GROUP, dtype=word, device=device)
+    dense = ((bits[:, None] >> lanes[None, :]) & one) != 0
+    return xp.reshape(dense, (n_groups * GROUP,))[:total]
