@@ -6,7 +6,6 @@ offending value; nothing here touches array data.
 
 from __future__ import annotations
 
-import math
 import numbers
 from collections.abc import Sequence
 from typing import Any
@@ -137,7 +136,3 @@ def normalize_block_size(block_size: Any, ndim: int) -> tuple[int, ...]:
 def clip_block(block: tuple[int, ...], spatial: tuple[int, ...]) -> tuple[int, ...]:
     """A block larger than the map is clipped to the map, axis by axis."""
     return tuple(min(b, s) for b, s in zip(block, spatial))
-
-
-def is_finite_real(value: Any) -> bool:
-    return isinstance(value, numbers.Real) and math.isfinite(float(value))

@@ -13,7 +13,7 @@ from ._namespace import array_namespace, device, is_numpy_namespace
 from ._validation import NORMALIZE_RULES, check_choice, check_drop_prob, check_flag
 from .masks import MaskPlan, _expand_numpy, draw_seeds, plan_mask, sample_planned_mask
 
-_SLAB_BYTES = 1 << 22  # at least this much mask per slab
+_SLAB_FRACTION = 16  # a slab's mask holds about 1/16 of the mask's units
 
 __all__ = ["apply_mask", "dropblock", "keep_scale"]
 
@@ -90,7 +90,12 @@ def dropblock(
     >>> dropblock(x, 0.1, 7, training=False) is x
     True
     """
-    xp = array_namespace(x)
+    try:
+        xp = array_namespace(x)
+    except TypeError as exc:
+        raise TypeError(
+            f"x must be an array of an array-API namespace, got {type(x).__name__}"
+        ) from exc
     if not xp.isdtype(x.dtype, "real floating"):
         raise TypeError(f"x must have a real floating dtype, got {x.dtype}")
     check_flag(training, "training")
@@ -127,7 +132,7 @@ def _dropblock_numpy(
     out = np.empty_like(x)
     mask_batch = plan.grid[0]
     sample_size = math.prod(plan.mask_shape[1:])
-    slab = max(1, max(_SLAB_BYTES, x.size // 8) // max(sample_size, 1))
+    slab = max(1, mask_batch // _SLAB_FRACTION)
     kept = np.zeros(mask_batch, dtype=np.int64)
     for start in range(0, mask_batch, slab):
         stop = min(start + slab, mask_batch)

@@ -100,7 +100,9 @@ def plan_mask(
     else:
         value = float(gamma_rule)
     offsets = tuple(seed_offset(b, seed_region) for b in block)
-    seed_grid = spatial if seed_region == "full" else tuple(s - b + 1 for s, b in zip(spatial, block))
+    seed_grid = (
+        spatial if seed_region == "full" else tuple(s - b + 1 for s, b in zip(spatial, block))
+    )
     grid = (1 if share_batch else batch, 1 if share_channels else channels, *seed_grid)
     if math.prod(grid) > MAX_POSITIONS:
         raise ValueError(f"shape={shape!r} has more than 2**37 seed positions")
@@ -187,7 +189,9 @@ def sample_planned_mask(
 ) -> Any:
     """:func:`sample_mask` for an already validated :class:`MaskPlan`."""
     xp = resolve_namespace(xp)
-    seeds = draw_seeds(plan, seed=seed, step=step, replica=replica, stream=stream, xp=xp, device=device)
+    seeds = draw_seeds(
+        plan, seed=seed, step=step, replica=replica, stream=stream, xp=xp, device=device
+    )
     if seeds is None:
         return xp.ones(plan.mask_shape, dtype=xp.bool, device=device)
     if isinstance(seeds, np.ndarray) and seeds.dtype != np.bool_:
@@ -230,7 +234,9 @@ def draw_seeds(
     return seed_bits(key, plan.gamma, total, xp, device)
 
 
-def _native_seed_indices(gamma: float, total: int, seed: int, step: Any, replica: Any) -> np.ndarray:
+def _native_seed_indices(
+    gamma: float, total: int, seed: int, step: Any, replica: Any
+) -> np.ndarray:
     """Bernoulli(gamma) seeds with NumPy's generator: a binomial count, then a
     uniformly random subset of that size."""
     rng = np.random.default_rng([seed, int(step), int(replica)])

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from ._namespace import is_lazy_array, word_dtype
+from ._namespace import is_jax_namespace, is_lazy_array, word_dtype
 from .threefry import MASK32, threefry2x32, threefry2x32_numpy
 
 __all__ = [
@@ -125,13 +125,50 @@ def seed_indices_numpy(key: tuple[int, int], gamma: float, total: int) -> np.nda
 def seed_bits(key: tuple, gamma: float, total: int, xp: ModuleType, device: Any = None) -> Any:
     """Boolean seed indicator of length ``total`` on ``xp`` (dense evaluation).
 
-    Uses only standard operations. Rounds stop once no group needs another
-    word, except for lazy arrays (``jax.jit``), which run all 32 rounds.
+    Uses only standard operations. Eager arrays draw words round by round and
+    stop once no group needs another; lazy arrays (``jax.jit``) and JAX draw
+    all 32 rounds in one vectorised call (a static shape, one small graph).
     """
     word = word_dtype(xp)
     n_groups = -(-total // GROUP)
     thresholds = xp.asarray(gap_thresholds(gamma).astype(np.int64), dtype=word, device=device)
     groups = xp.arange(n_groups, dtype=word, device=device)
+    one = xp.asarray(1, dtype=word, device=device)
+    if is_jax_namespace(xp) or is_lazy_array(groups) or not isinstance(key[0], int):
+        bits = _bits_all_rounds(key, thresholds, groups, xp, device)
+    else:
+        bits = _bits_round_by_round(key, thresholds, groups, xp, device)
+    lanes = xp.arange(GROUP, dtype=word, device=device)
+    dense = ((bits[:, None] >> lanes[None, :]) & one) != 0
+    return xp.reshape(dense, (n_groups * GROUP,))[:total]
+
+
+def _bits_all_rounds(key: tuple, thresholds: Any, groups: Any, xp: ModuleType, device: Any) -> Any:
+    """Seed bits of every group from all 32 words at once: positions are the
+    cumulative sums of (gap + 1), and a round counts while its position < 32."""
+    word = groups.dtype
+    pairs = xp.arange(GROUP // 2, dtype=word, device=device)
+    c0 = xp.broadcast_to(groups[:, None], (groups.shape[0], GROUP // 2))
+    c1 = xp.broadcast_to(pairs[None, :], (groups.shape[0], GROUP // 2))
+    w0, w1 = threefry2x32(key, (c0, c1), xp)
+    words = xp.reshape(xp.stack((w0, w1), axis=2), (groups.shape[0], GROUP))
+    gaps = xp.astype(xp.searchsorted(thresholds, xp.reshape(words, (-1,)), side="right"), xp.int32)
+    steps = xp.reshape(gaps, (groups.shape[0], GROUP)) + 1
+    pos = xp.cumulative_sum(steps, axis=1) - 1
+    hit = pos < GROUP
+    shift = xp.astype(xp.where(hit, pos, 0), word)
+    one = xp.asarray(1, dtype=word, device=device)
+    zero = xp.asarray(0, dtype=word, device=device)
+    # Positions strictly increase, so the bits are distinct and a sum is an OR.
+    return xp.sum(xp.where(hit, one << shift, zero), axis=1, dtype=word)
+
+
+def _bits_round_by_round(
+    key: tuple, thresholds: Any, groups: Any, xp: ModuleType, device: Any
+) -> Any:
+    """Seed bits drawing one round at a time, stopping when every group is done."""
+    word = groups.dtype
+    n_groups = groups.shape[0]
     bits = xp.zeros((n_groups,), dtype=word, device=device)
     pos = xp.full((n_groups,), -1, dtype=xp.int32, device=device)
     alive = xp.ones((n_groups,), dtype=xp.bool, device=device)
@@ -149,8 +186,6 @@ def seed_bits(key: tuple, gamma: float, total: int, xp: ModuleType, device: Any 
         shift = xp.astype(xp.where(hit, pos, 0), word)
         bits = bits | xp.where(hit, one << shift, xp.zeros_like(bits))
         alive = hit & (pos < GROUP - 1)
-        if not is_lazy_array(alive) and not bool(xp.any(alive)):
+        if not bool(xp.any(alive)):
             break
-    lanes = xp.arange(GROUP, dtype=word, device=device)
-    dense = ((bits[:, None] >> lanes[None, :]) & one) != 0
-    return xp.reshape(dense, (n_groups * GROUP,))[:total]
+    return bits

@@ -1,0 +1,221 @@
+"""Benchmark of the NumPy core: ratios measured in one process.
+
+``dropblock-core bench`` (or ``python benchmarks/run.py``) times
+:func:`dropblock` (per-channel masks, drop 0.1, block 7) against NumPy dropout
+``x * (rng.random(x.shape, dtype=float32) >= p) / (1 - p)`` and a plain
+``x * s`` on the four ResNet-50 shapes, in both seed streams; checks that the
+cost does not grow with the block size; and measures the extra memory per
+element beyond the output (``tracemalloc``; NumPy reports its buffers to it).
+Wall-clock numbers are noisy: read the ratios, which share one process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+import tracemalloc
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from .apply import dropblock
+
+__all__ = ["RESNET_SHAPES", "block_size_rows", "main", "memory_rows", "median_ms", "speed_rows"]
+
+RESNET_SHAPES: tuple[tuple[int, int, int, int], ...] = (
+    (32, 256, 56, 56),
+    (32, 512, 28, 28),
+    (32, 1024, 14, 14),
+    (32, 2048, 7, 7),
+)
+
+
+def median_ms(fn: Callable[[], Any], repeats: int) -> float:
+    """Median wall time of ``fn()`` in milliseconds, after one warm-up call."""
+    fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return 1e3 * statistics.median(times)
+
+
+def speed_rows(
+    shapes: Sequence[tuple[int, ...]], repeats: int, drop: float = 0.1, block: int = 7
+) -> list[dict[str, Any]]:
+    """Times of dropblock (counter and native streams), dropout and ``x * s``."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for shape in shapes:
+        x = rng.standard_normal(shape, dtype=np.float32)
+        scale = np.float32(1.0 / (1.0 - drop))
+        step = iter(range(10**9))
+        row: dict[str, Any] = {"shape": shape}
+        row["dropout_ms"] = median_ms(
+            lambda: x * (rng.random(x.shape, dtype=np.float32) >= drop) * scale, repeats
+        )
+        row["scale_ms"] = median_ms(lambda: x * scale, repeats)
+        row["native_ms"] = median_ms(lambda: dropblock(x, drop, block), repeats)
+        row["counter_ms"] = median_ms(
+            lambda: dropblock(x, drop, block, seed=1, step=next(step)), repeats
+        )
+        row["native_vs_dropout"] = row["native_ms"] / row["dropout_ms"]
+        row["counter_vs_dropout"] = row["counter_ms"] / row["dropout_ms"]
+        row["counter_vs_native"] = row["counter_ms"] / row["native_ms"]
+        rows.append(row)
+    return rows
+
+
+def block_size_rows(
+    shape: tuple[int, ...], repeats: int, blocks: Sequence[int] = (3, 5, 7, 9, 11, 13, 15)
+) -> list[dict[str, Any]]:
+    """Time per block size, native and counter streams, relative to the fastest."""
+    x = np.random.default_rng(1).standard_normal(shape, dtype=np.float32)
+    rows = []
+    for b in blocks:
+        rows.append(
+            {
+                "block": b,
+                "native_ms": median_ms(lambda: dropblock(x, 0.1, b), repeats),
+                "counter_ms": median_ms(lambda: dropblock(x, 0.1, b, seed=3), repeats),
+            }
+        )
+    for stream in ("native", "counter"):
+        fastest = min(r[f"{stream}_ms"] for r in rows)
+        for r in rows:
+            r[f"{stream}_vs_fastest"] = r[f"{stream}_ms"] / fastest
+    return rows
+
+
+def memory_rows(shapes: Sequence[tuple[int, ...]]) -> list[dict[str, Any]]:
+    """Peak memory traced during dropblock beyond its output, per element."""
+    rows = []
+    for shape in shapes:
+        x = np.random.default_rng(2).standard_normal(shape, dtype=np.float32)
+        row: dict[str, Any] = {"shape": shape}
+        for stream, kwargs in (("native", {}), ("counter", {"seed": 5})):
+            tracemalloc.start()
+            tracemalloc.reset_peak()
+            out = dropblock(x, 0.1, 7, **kwargs)
+            _, peak = tracemalloc.get_traced_memory()
+            tracemalloc.stop()
+            row[f"{stream}_extra_bytes_per_element"] = (peak - out.nbytes) / x.size
+            del out
+        rows.append(row)
+    return rows
+
+
+def torch_rows(shapes: Sequence[tuple[int, ...]], repeats: int) -> list[dict[str, Any]]:
+    """torch dropout and torchvision's drop_block2d, when installed (else empty)."""
+    try:
+        import torch
+    except ImportError:
+        return []
+    try:
+        from torchvision.ops import drop_block2d
+    except Exception:  # torchvision absent or built for another torch
+        drop_block2d = None
+    rows = []
+    for shape in shapes:
+        t = torch.randn(shape)
+        row: dict[str, Any] = {"shape": shape}
+        row["torch_dropout_ms"] = median_ms(
+            lambda: torch.nn.functional.dropout(t, 0.1, training=True), repeats
+        )
+        if drop_block2d is not None:
+            row["torchvision_ms"] = median_ms(lambda: drop_block2d(t, 0.1, 7), repeats)
+        rows.append(row)
+    return rows
+
+
+def _fmt_shape(shape: tuple[int, ...]) -> str:
+    return "x".join(map(str, shape))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="dropblock-core bench", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--quick", action="store_true", help="small shapes, for a smoke run")
+    parser.add_argument("--no-torch", action="store_true", help="skip torch / torchvision timings")
+    args = parser.parse_args(argv)
+    shapes = (
+        [(2, s[1] // 16, s[2], s[3]) for s in RESNET_SHAPES] if args.quick else list(RESNET_SHAPES)
+    )
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(width=140)
+    speed = speed_rows(shapes, args.repeats)
+    torch_by_shape = (
+        {} if args.no_torch else {r["shape"]: r for r in torch_rows(shapes, args.repeats)}
+    )
+    table = Table(
+        title="dropblock (NumPy core, drop 0.1, block 7, per-channel) vs dropout; median ms"
+    )
+    for col in (
+        "shape",
+        "x*s",
+        "NumPy dropout",
+        "native",
+        "counter",
+        "native/dropout",
+        "counter/dropout",
+        "counter/native",
+        "torch dropout",
+        "torchvision",
+        "torchvision/native",
+    ):
+        table.add_column(col, justify="right")
+    for r in speed:
+        t = torch_by_shape.get(r["shape"], {})
+        tv = t.get("torchvision_ms")
+        table.add_row(
+            _fmt_shape(r["shape"]),
+            f"{r['scale_ms']:.1f}",
+            f"{r['dropout_ms']:.1f}",
+            f"{r['native_ms']:.1f}",
+            f"{r['counter_ms']:.1f}",
+            f"{r['native_vs_dropout']:.2f}",
+            f"{r['counter_vs_dropout']:.2f}",
+            f"{r['counter_vs_native']:.2f}",
+            f"{t['torch_dropout_ms']:.1f}" if t else "not installed",
+            f"{tv:.1f}" if tv is not None else "not installed",
+            f"{tv / r['native_ms']:.1f}" if tv is not None else "-",
+        )
+    console.print(table)
+    mid = shapes[1]
+    blocks = block_size_rows(mid, args.repeats)
+    table = Table(
+        title=f"cost vs block size at {_fmt_shape(mid)} (ratio to the fastest block size)"
+    )
+    for col in ("block", "native ms", "native ratio", "counter ms", "counter ratio"):
+        table.add_column(col, justify="right")
+    for r in blocks:
+        table.add_row(
+            str(r["block"]),
+            f"{r['native_ms']:.1f}",
+            f"{r['native_vs_fastest']:.2f}",
+            f"{r['counter_ms']:.1f}",
+            f"{r['counter_vs_fastest']:.2f}",
+        )
+    console.print(table)
+    table = Table(title="extra memory beyond the output (tracemalloc peak), bytes per element")
+    for col in ("shape", "native", "counter"):
+        table.add_column(col, justify="right")
+    for r in memory_rows(shapes):
+        table.add_row(
+            _fmt_shape(r["shape"]),
+            f"{r['native_extra_bytes_per_element']:.3f}",
+            f"{r['counter_extra_bytes_per_element']:.3f}",
+        )
+    console.print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
