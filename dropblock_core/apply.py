@@ -11,7 +11,7 @@ import numpy as np
 
 from ._namespace import array_namespace, device, is_numpy_namespace
 from ._validation import NORMALIZE_RULES, check_choice, check_drop_prob, check_flag
-from .masks import MaskPlan, _expand_numpy, draw_seeds, plan_mask, sample_planned_mask
+from .masks import MaskPlan, _expand_numpy, draw_seeds, expand_seeds, is_sparse, plan_mask
 
 _SLAB_FRACTION = 16  # a slab's mask holds about 1/16 of the mask's units
 
@@ -23,6 +23,10 @@ def _scale_dtype(xp: ModuleType, dtype: Any) -> Any:
     return xp.float64 if dtype == xp.float64 else xp.float32
 
 
+def _constant_scale(drop_prob: float, normalize: str) -> float:
+    return 1.0 / (1.0 - drop_prob) if normalize == "expected" else 1.0
+
+
 def keep_scale(mask: Any, drop_prob: float, normalize: str, xp: ModuleType, dtype: Any) -> Any:
     """The factor kept units are multiplied by (0 where everything was dropped).
 
@@ -30,10 +34,8 @@ def keep_scale(mask: Any, drop_prob: float, normalize: str, xp: ModuleType, dtyp
     ``"per_sample"``: the same per sample (shape ``(batch', 1, ...)``);
     ``"expected"``: ``1 / (1 - drop_prob)``; ``"none"``: 1.
     """
-    if normalize == "none":
-        return 1.0
-    if normalize == "expected":
-        return 1.0 / (1.0 - drop_prob)
+    if normalize in ("none", "expected"):
+        return _constant_scale(drop_prob, normalize)
     if normalize == "global":
         axes: tuple[int, ...] | None = None
         size = math.prod(mask.shape)
@@ -116,11 +118,9 @@ def dropblock(
     seeds = draw_seeds(
         plan, seed=seed, step=step, replica=replica, stream=stream, xp=xp, device=device(x)
     )
-    if isinstance(seeds, np.ndarray) and seeds.dtype != np.bool_:
+    if is_sparse(seeds):
         return _dropblock_numpy(x, plan, seeds, drop, normalize)
-    mask = sample_planned_mask(
-        plan, seed=seed, step=step, replica=replica, stream=stream, xp=xp, device=device(x)
-    )
+    mask = expand_seeds(plan, seeds, xp, device(x))
     return apply_mask(x, mask, drop, normalize, xp)
 
 
@@ -148,7 +148,7 @@ def _dropblock_numpy(
         per = np.divide(sample_size, kept, out=np.zeros(mask_batch), where=kept > 0)
         scale = per.astype(wide).reshape(-1, *([1] * (x.ndim - 1)))
     else:
-        scale = keep_scale(None, drop, normalize, None, wide)
+        scale = _constant_scale(drop, normalize)
     np.multiply(out, np.asarray(scale, dtype=wide), out=out, casting="same_kind")
     return out
 

@@ -22,7 +22,15 @@ import numpy as np
 
 from .apply import dropblock
 
-__all__ = ["RESNET_SHAPES", "block_size_rows", "main", "memory_rows", "median_ms", "speed_rows"]
+__all__ = [
+    "RESNET_SHAPES",
+    "block_size_rows",
+    "main",
+    "memory_rows",
+    "median_ms",
+    "speed_rows",
+    "torch_rows",
+]
 
 RESNET_SHAPES: tuple[tuple[int, int, int, int], ...] = (
     (32, 256, 56, 56),

@@ -33,7 +33,16 @@ from ._validation import (
 from .gamma import exact_gamma, paper_gamma, seed_offset
 from .rng import MAX_POSITIONS, mask_key, seed_bits, seed_indices_numpy
 
-__all__ = ["STREAMS", "MaskPlan", "draw_seeds", "plan_mask", "sample_mask", "sample_planned_mask"]
+__all__ = [
+    "STREAMS",
+    "MaskPlan",
+    "draw_seeds",
+    "expand_seeds",
+    "is_sparse",
+    "plan_mask",
+    "sample_mask",
+    "sample_planned_mask",
+]
 
 STREAMS = ("counter", "native")
 _CHUNK_CELLS = 1 << 18  # block cells written per scatter in the NumPy expansion
@@ -56,10 +65,6 @@ class MaskPlan:
         """Physical shape of the mask: size 1 along shared axes."""
         n, c = self.grid[:2]
         return (n, *self.spatial, c) if self.channels_last else (n, c, *self.spatial)
-
-    @property
-    def logical_mask_shape(self) -> tuple[int, ...]:
-        return (*self.grid[:2], *self.spatial)
 
 
 def plan_mask(
@@ -192,9 +197,19 @@ def sample_planned_mask(
     seeds = draw_seeds(
         plan, seed=seed, step=step, replica=replica, stream=stream, xp=xp, device=device
     )
+    return expand_seeds(plan, seeds, xp, device)
+
+
+def is_sparse(seeds: Any) -> bool:
+    """Whether :func:`draw_seeds` returned sorted flat indices (the NumPy fast path)."""
+    return isinstance(seeds, np.ndarray) and seeds.dtype != np.bool_
+
+
+def expand_seeds(plan: MaskPlan, seeds: Any, xp: ModuleType, device: Any = None) -> Any:
+    """The keep-mask of the seeds returned by :func:`draw_seeds`."""
     if seeds is None:
         return xp.ones(plan.mask_shape, dtype=xp.bool, device=device)
-    if isinstance(seeds, np.ndarray) and seeds.dtype != np.bool_:
+    if is_sparse(seeds):
         return _expand_numpy(plan, seeds)
     return _expand_dense(plan, seeds, xp)
 
