@@ -43,7 +43,7 @@ class DropBlockConfig:
     """
 
     drop_prob: float
-    block_size: int | tuple[int, ...]
+    block_size: int | Sequence[int]  # stored as an int or a tuple of ints
     gamma: str | float = "exact"
     seed_region: str = "valid"
     normalize: str = "global"

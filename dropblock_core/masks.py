@@ -270,6 +270,17 @@ def _physical_strides(plan: MaskPlan) -> tuple[int, ...]:
     return tuple(strides)
 
 
+def _aligned_ones(shape: tuple[int, ...], alignment: int = 64) -> np.ndarray:
+    """A True-filled bool array whose buffer starts on an ``alignment``-byte
+    boundary (TensorFlow requires 64-byte alignment to import it by DLPack)."""
+    size = math.prod(shape)
+    raw = np.empty(size + alignment, dtype=np.uint8)
+    offset = -raw.ctypes.data % alignment
+    out = raw[offset : offset + size].view(bool).reshape(shape)
+    out.fill(True)
+    return out
+
+
 def _expand_numpy(
     plan: MaskPlan, seeds: np.ndarray, start: int = 0, stop: int | None = None
 ) -> np.ndarray:
@@ -283,7 +294,7 @@ def _expand_numpy(
     lo, hi = np.searchsorted(seeds, [start * per_sample, stop * per_sample])
     seeds = seeds[lo:hi] - start * per_sample
     grid = (stop - start, *plan.grid[1:])
-    mask = np.ones((stop - start, *plan.mask_shape[1:]), dtype=bool)
+    mask = _aligned_ones((stop - start, *plan.mask_shape[1:]))
     if seeds.size == 0:
         return mask
     flat = mask.reshape(-1)
