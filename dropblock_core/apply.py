@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from ._namespace import array_namespace, device, is_numpy_namespace
+from ._namespace import array_namespace, device, is_jax_namespace, is_numpy_namespace
 from ._validation import NORMALIZE_RULES, check_choice, check_drop_prob, check_flag
 from .masks import MaskPlan, _expand_numpy, draw_seeds, expand_seeds, is_sparse, plan_mask
 
@@ -21,6 +21,14 @@ __all__ = ["apply_mask", "dropblock", "keep_scale"]
 def _scale_dtype(xp: ModuleType, dtype: Any) -> Any:
     """The scale is computed in float32, or float64 for float64 input."""
     return xp.float64 if dtype == xp.float64 else xp.float32
+
+
+def _counting_dtype(xp: ModuleType) -> Any:
+    """float64 for counts and their ratio, unless the namespace lacks it (JAX
+    without 64-bit types), so every backend rounds the same float64 scale."""
+    if is_jax_namespace(xp):
+        return xp.__array_namespace_info__().default_dtypes()["real floating"]
+    return xp.float64
 
 
 def _constant_scale(drop_prob: float, normalize: str) -> float:
@@ -156,7 +164,9 @@ def _dropblock_numpy(
 def apply_mask(x: Any, mask: Any, drop_prob: float, normalize: str, xp: ModuleType) -> Any:
     """``x * mask * scale`` in ``x``'s dtype, the scale in float32 or wider."""
     wide = _scale_dtype(xp, x.dtype)
-    scale = keep_scale(mask, drop_prob, normalize, xp, wide)
+    scale = keep_scale(mask, drop_prob, normalize, xp, _counting_dtype(xp))
+    if not isinstance(scale, float) and not is_numpy_namespace(xp):
+        scale = xp.astype(scale, wide)  # rounded once, as on the NumPy path
     if is_numpy_namespace(xp):
         out = np.multiply(x, mask)
         if not (isinstance(scale, float) and scale == 1.0):

@@ -1,0 +1,525 @@
+"""dropblock_torch: the functional form, the layers and the mask transport.
+
+Every expected value comes from the NumPy core (``dropblock_core.sample_mask``
+and ``dropblock_core.dropblock``); the adapter runs on torch tensors only.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import dropblock_torch
+import numpy as np
+import pytest
+import torch
+from dropblock_torch import DropBlock1d, DropBlock2d, DropBlock3d, _op, dropblock
+from torch import nn
+
+import dropblock_core as db
+from dropblock_core._namespace import resolve_namespace
+from dropblock_core.apply import keep_scale
+from dropblock_core.masks import plan_mask
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGE = ROOT / "adapters" / "dropblock_torch"
+GUIDE = ROOT / "docs" / "guides" / "pytorch.md"
+NUMPY = resolve_namespace(None)
+CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+TORCH_DTYPES = [torch.float16, torch.bfloat16, torch.float32, torch.float64]
+NUMPY_DTYPES = {torch.float16: np.float16, torch.float32: np.float32, torch.float64: np.float64}
+
+
+def positive(shape: tuple[int, ...], dtype: torch.dtype = torch.float32, seed: int = 0):
+    """Inputs in [0.5, 1.5): never zero, so the zeros of the output are the mask's."""
+    gen = torch.Generator().manual_seed(seed)
+    return (torch.rand(shape, generator=gen, dtype=torch.float64) + 0.5).to(dtype)
+
+
+def core_scale(mask: np.ndarray, wide: type = np.float32) -> np.ndarray:
+    """The core's global scale for a mask, in float32 (float64 for float64 x)."""
+    return np.asarray(keep_scale(mask, 0.0, "global", NUMPY, np.float64), wide)
+
+
+def reference(x: torch.Tensor, drop_prob: float, block, **kwargs) -> torch.Tensor:
+    """``dropblock_core.dropblock`` on a NumPy copy (bfloat16 through float32, which
+    rounds the float32 product once to bfloat16, as float16 does in the core)."""
+    wide = x.dtype == torch.bfloat16
+    array = (x.float() if wide else x).detach().contiguous().numpy()
+    out = torch.from_numpy(db.dropblock(array, drop_prob, block, **kwargs))
+    return out.to(x.dtype)
+
+
+# --- the functional form agrees with the core ---------------------------------------------
+
+CASES = [
+    ((2, 3, 16), 3, {}),
+    ((2, 3, 10, 12), 3, {}),
+    ((2, 3, 10, 12), (2, 3), {"gamma": "paper"}),
+    ((2, 3, 10, 12), 4, {"seed_region": "full", "gamma": 0.05}),
+    ((2, 3, 10, 12), 3, {"share_channels": True}),
+    ((3, 2, 10, 12), 3, {"share_batch": True, "share_channels": True}),
+    ((1, 2, 5, 6, 7), (1, 3, 2), {}),
+    ((2, 2, 4, 4), 9, {}),  # block larger than the map: clipped
+]
+
+
+@pytest.mark.parametrize("normalize", ["global", "per_sample", "expected", "none"])
+@pytest.mark.parametrize(("shape", "block", "kwargs"), CASES)
+def test_output_equals_core(shape, block, kwargs, normalize):
+    x = positive(shape)
+    counters = {"seed": 2**40 + 7, "step": 5, "replica": 3}
+    out = dropblock(x, 0.3, block, normalize=normalize, **counters, **kwargs)
+    mask = db.sample_mask(shape, 0.3, block, **counters, **kwargs)
+    assert torch.equal(out != 0, torch.from_numpy(mask).expand(shape))
+    expected = reference(x, 0.3, block, normalize=normalize, **counters, **kwargs)
+    assert torch.equal(out, expected)
+
+
+@pytest.mark.parametrize("dtype", TORCH_DTYPES)
+def test_dtypes_keep_dtype_and_match_core(dtype):
+    x = positive((2, 4, 14, 14), dtype)
+    out = dropblock(x, 0.2, 5, seed=3, step=1)
+    assert out.dtype == dtype
+    assert torch.isfinite(out).all() and (out != 0).any()
+    assert torch.equal(out, reference(x, 0.2, 5, seed=3, step=1))
+
+
+def test_float16_with_more_kept_units_than_float16_can_count():
+    # 8 * 96 * 96 = 73,728 elements: more kept units than float16's largest finite
+    # value (65,504), where summing the mask in float16 overflows (torchvision: zeros).
+    x = positive((1, 8, 96, 96), torch.float16)
+    out = dropblock(x, 0.1, 7, seed=0)
+    mask = db.sample_mask(x.shape, 0.1, 7, seed=0)
+    assert mask.sum() > 65504
+    assert torch.isfinite(out).all()
+    assert torch.equal(out != 0, torch.from_numpy(mask))
+    assert torch.equal(out, reference(x, 0.1, 7, seed=0))
+
+
+@pytest.mark.parametrize("dtype", TORCH_DTYPES)
+def test_gradient_is_mask_times_scale(dtype):
+    x = positive((2, 3, 12, 12), dtype).requires_grad_()
+    out = dropblock(x, 0.25, 3, seed=11, step=2)
+    (grad,) = torch.autograd.grad(out, x, torch.ones_like(out))
+    mask = db.sample_mask(x.shape, 0.25, 3, seed=11, step=2)
+    wide = np.float64 if dtype == torch.float64 else np.float32
+    expected = torch.from_numpy(mask * core_scale(mask, wide)).to(dtype)
+    assert torch.equal(grad, expected)
+
+
+def test_all_dropped_gives_zeros_not_nan():
+    x = positive((2, 2, 6, 6)).requires_grad_()
+    out = dropblock(x, 0.5, 6, gamma=1.0, seed=0)
+    (grad,) = torch.autograd.grad(out, x, torch.ones_like(out))
+    assert torch.equal(out, torch.zeros_like(out)) and torch.equal(grad, torch.zeros_like(grad))
+
+
+def test_inference_and_zero_drop_return_the_input():
+    x = positive((2, 3, 8, 8))
+    assert dropblock(x, 0.3, 3, training=False) is x
+    assert dropblock(x, 0.0, 3, seed=1) is x
+
+
+def test_input_is_not_modified():
+    x = positive((2, 3, 8, 8))
+    before = x.clone()
+    dropblock(x, 0.3, 3, seed=1)
+    assert torch.equal(x, before)
+
+
+# --- memory layouts and NumPy-born tensors -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        pytest.param(lambda x: x.transpose(2, 3), id="transposed"),
+        pytest.param(lambda x: x[:, :, ::2, 1:], id="strided-slice"),
+        pytest.param(lambda x: x.to(memory_format=torch.channels_last), id="channels_last"),
+        pytest.param(lambda x: x.expand(3, -1, -1, -1), id="expanded-batch"),
+    ],
+)
+def test_layouts_match_core(make):
+    x = make(positive((1, 3, 10, 12)))
+    out = dropblock(x, 0.3, 3, seed=4, step=1)
+    assert torch.equal(out, reference(x, 0.3, 3, seed=4, step=1))
+
+
+def test_channels_last_output_keeps_the_memory_format():
+    x = positive((2, 5, 10, 12)).to(memory_format=torch.channels_last)
+    out = dropblock(x, 0.3, 3, seed=4, share_channels=True)
+    assert out.is_contiguous(memory_format=torch.channels_last)
+    assert torch.equal(out, reference(x, 0.3, 3, seed=4, share_channels=True))
+
+
+def test_channels_last_3d_matches_core():
+    x = positive((2, 3, 4, 6, 8)).to(memory_format=torch.channels_last_3d)
+    out = dropblock(x, 0.3, (1, 3, 3), seed=4)
+    assert out.is_contiguous(memory_format=torch.channels_last_3d)
+    assert torch.equal(out, reference(x, 0.3, (1, 3, 3), seed=4))
+
+
+@pytest.mark.filterwarnings("ignore:The given NumPy array is not writable:UserWarning")
+def test_read_only_numpy_input_is_left_alone():
+    array = np.random.default_rng(0).random((2, 3, 8, 8), dtype=np.float32) + 0.5
+    array.flags.writeable = False
+    before = array.copy()
+    x = torch.from_numpy(array)
+    out = dropblock(x, 0.3, 3, seed=2)
+    assert np.array_equal(array, before)
+    assert torch.equal(out, torch.from_numpy(db.dropblock(array, 0.3, 3, seed=2)))
+
+
+@pytest.mark.parametrize("copy", [np.ascontiguousarray, np.copy], ids=["ascontiguous", "copy"])
+def test_flipped_then_copied_numpy_input(copy):
+    array = np.random.default_rng(1).random((2, 3, 8, 8)) + 0.5
+    flipped = copy(array[:, :, ::-1, ::-1])
+    out = dropblock(torch.from_numpy(flipped), 0.3, 3, seed=2)
+    assert out.dtype == torch.float64
+    assert torch.equal(out, torch.from_numpy(db.dropblock(flipped, 0.3, 3, seed=2)))
+
+
+# --- mask transport ---------------------------------------------------------------------------
+
+
+def test_numpy_mask_is_imported_without_a_copy():
+    mask = db.sample_mask((2, 3, 9, 9), 0.3, 3, seed=0)
+    tensor = _op.numpy_to_torch(mask)
+    assert tensor.data_ptr() == mask.__array_interface__["data"][0]
+    mask[0, 0, 0, 0] = not mask[0, 0, 0, 0]  # one buffer, seen from both sides
+    assert bool(tensor[0, 0, 0, 0]) == bool(mask[0, 0, 0, 0])
+
+
+def test_numpy_mask_with_negative_strides_is_copied_not_aborted():
+    mask = db.sample_mask((2, 3, 9, 9), 0.3, 3, seed=0)
+    flipped = mask[:, :, ::-1]
+    assert torch.equal(_op.numpy_to_torch(flipped), torch.from_numpy(flipped.copy()))
+
+
+@pytest.fixture
+def imports(monkeypatch):
+    """Records every (NumPy mask, torch tensor) pair the operator imports."""
+    seen: list[tuple[np.ndarray, torch.Tensor]] = []
+    original = _op.numpy_to_torch
+
+    def spy(mask):
+        tensor = original(mask)
+        seen.append((mask, tensor))
+        return tensor
+
+    monkeypatch.setattr(_op, "numpy_to_torch", spy)
+    return seen
+
+
+def test_cpu_masks_come_from_numpy_zero_copy(imports):
+    x = positive((2, 3, 9, 9))
+    out = dropblock(x, 0.3, 3, seed=5)
+    ((mask, tensor),) = imports
+    assert tensor.data_ptr() == mask.__array_interface__["data"][0]
+    assert torch.equal(out != 0, tensor)
+
+
+def test_torch_mask_backend_on_cpu_gives_the_same_output(imports):
+    x = positive((2, 3, 11, 9))
+    for kwargs in ({}, {"share_channels": True}, {"gamma": "paper", "seed_region": "full"}):
+        by_torch = dropblock(x, 0.3, 3, seed=5, step=9, mask_backend="torch", **kwargs)
+        assert torch.equal(by_torch, dropblock(x, 0.3, 3, seed=5, step=9, **kwargs))
+    assert len(imports) == 3  # only the "auto" calls went through NumPy
+
+
+@CUDA
+def test_cuda_masks_stay_on_the_device(imports):
+    x = positive((2, 3, 12, 12)).cuda()
+    out = dropblock(x, 0.3, 3, seed=6, step=2)
+    assert out.device == x.device and not imports
+    assert torch.equal(out.cpu(), dropblock(x.cpu(), 0.3, 3, seed=6, step=2))
+
+
+@CUDA
+@pytest.mark.parametrize("dtype", TORCH_DTYPES)
+def test_cuda_layer_matches_core(dtype):
+    layer = DropBlock2d(0.2, 5, seed=1).cuda()
+    x = positive((2, 4, 14, 14), dtype).cuda().requires_grad_()
+    out = layer(x)
+    out.sum().backward()
+    assert out.dtype == dtype and torch.isfinite(x.grad).all()
+    assert torch.equal(out.detach().cpu(), reference(x.detach().cpu(), 0.2, 5, seed=1))
+
+
+@CUDA
+def test_numpy_mask_backend_on_cuda_copies_to_the_device(imports):
+    x = positive((2, 3, 12, 12)).cuda()
+    out = dropblock(x, 0.3, 3, seed=6, mask_backend="numpy")
+    assert len(imports) == 1 and out.device == x.device
+    assert torch.equal(out, dropblock(x, 0.3, 3, seed=6))
+
+
+# --- random seeds --------------------------------------------------------------------------
+
+
+def test_no_seed_gives_a_fresh_mask_each_call_and_follows_torch_manual_seed():
+    x = positive((2, 4, 16, 16))
+    first, second = dropblock(x, 0.3, 3), dropblock(x, 0.3, 3)
+    assert not torch.equal(first != 0, second != 0)
+    torch.manual_seed(123)
+    again = dropblock(x, 0.3, 3)
+    torch.manual_seed(123)
+    assert torch.equal(again, dropblock(x, 0.3, 3))
+
+
+# --- bad input -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("x", "error", "match"),
+    [
+        (torch.ones(2, 3, 8, 8, dtype=torch.int64), TypeError, "floating dtype"),
+        (torch.ones(2, 3, 8, 8, dtype=torch.bool), TypeError, "floating dtype"),
+        (np.ones((2, 3, 8, 8), np.float32), TypeError, "torch.Tensor"),
+        (torch.ones(2, 8), ValueError, "spatial"),
+    ],
+)
+def test_bad_input_raises(x, error, match):
+    with pytest.raises(error, match=match):
+        dropblock(x, 0.1, 3, seed=0)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"drop_prob": 1.0}, ValueError, "drop_prob"),
+        ({"drop_prob": "0.1"}, TypeError, "drop_prob"),
+        ({"block_size": 0}, ValueError, "block_size"),
+        ({"block_size": (3, 3, 3)}, ValueError, "block_size"),
+        ({"gamma": "approx"}, ValueError, "gamma"),
+        ({"normalize": "sum"}, ValueError, "normalize"),
+        ({"seed_region": "same"}, ValueError, "seed_region"),
+        ({"seed": -1}, ValueError, "seed"),
+        ({"step": -1}, ValueError, "step"),
+        ({"step": 2**32}, ValueError, "step"),
+        ({"step": 1.5}, TypeError, "step"),
+        ({"step": torch.tensor([1, 2])}, TypeError, "step"),
+        ({"replica": -2}, ValueError, "replica"),
+        ({"training": 1}, TypeError, "training"),
+        ({"share_channels": "yes"}, TypeError, "share_channels"),
+        ({"mask_backend": "cuda"}, ValueError, "mask_backend"),
+    ],
+)
+def test_bad_parameters_raise(kwargs, error, match):
+    args = {"drop_prob": 0.1, "block_size": 3, "seed": 0, **kwargs}
+    with pytest.raises(error, match=match):
+        dropblock(torch.ones(2, 3, 8, 8), **args)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"block_size": (3, 3, 3)}, ValueError, "block_size"),
+        ({"total_steps": -1}, ValueError, "total_steps"),
+        ({"gamma_scale": -0.5}, ValueError, "gamma_scale"),
+        ({"gamma_scale": float("nan")}, ValueError, "gamma_scale"),
+        ({"gamma_scale": "1"}, TypeError, "gamma_scale"),
+        ({"inplace": 1}, TypeError, "inplace"),
+        ({"with_noise": None}, TypeError, "with_noise"),
+        ({"replica": 2**32}, ValueError, "replica"),
+        ({"mask_backend": "gpu"}, ValueError, "mask_backend"),
+    ],
+)
+def test_bad_layer_parameters_raise(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        DropBlock2d(0.1, **{"block_size": 3, **kwargs})
+
+
+@pytest.mark.parametrize(
+    ("layer", "shape"),
+    [(DropBlock1d, (2, 3, 4, 4)), (DropBlock2d, (2, 3, 8)), (DropBlock3d, (2, 3, 4, 4))],
+)
+def test_layers_check_the_rank_and_type(layer, shape):
+    with pytest.raises(ValueError, match=layer.__name__):
+        layer(0.1, 3)(torch.ones(shape))
+    with pytest.raises(TypeError, match="torch.Tensor"):
+        layer(0.1, 3)(np.ones(shape, np.float32))
+
+
+# --- layers ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("layer", "shape", "block"),
+    [
+        (DropBlock1d, (2, 3, 20), 3),
+        (DropBlock2d, (2, 3, 10, 12), 3),
+        (DropBlock3d, (1, 2, 5, 6, 7), (1, 3, 2)),
+    ],
+)
+def test_layers_follow_the_step_counter(layer, shape, block):
+    module = layer(0.3, block, seed=7)
+    x = positive(shape)
+    for step in range(3):
+        out = module(x)
+        mask = db.sample_mask(shape, 0.3, block, seed=7, step=step)
+        assert torch.equal(out != 0, torch.from_numpy(mask))
+        assert torch.equal(out, reference(x, 0.3, block, seed=7, step=step))
+    assert module.step.dtype == torch.int64 and int(module.step) == 3
+    module.eval()
+    assert module(x) is x and int(module.step) == 3
+
+
+def test_layer_replica_and_distributed_default():
+    x = positive((2, 3, 10, 10))
+    out = DropBlock2d(0.3, 3, seed=7, replica=2)(x)
+    assert torch.equal(
+        out != 0, torch.from_numpy(db.sample_mask(x.shape, 0.3, 3, seed=7, replica=2))
+    )
+    assert DropBlock2d(0.3, 3).current_replica() == 0  # torch.distributed not initialised
+
+
+def test_state_dict_round_trip_restores_the_step():
+    x = positive((2, 3, 10, 10))
+    trained = DropBlock2d(0.3, 3, seed=7)
+    for _ in range(4):
+        trained(x)
+    state = trained.state_dict()
+    assert list(state) == ["step"] and int(state["step"]) == 4
+    restored = DropBlock2d(0.3, 3, seed=7)
+    restored.load_state_dict(state)
+    assert int(restored.step) == 4
+    assert torch.equal(restored(x), trained(x))
+    assert int(restored.step) == int(trained.step) == 5
+
+
+def test_schedule_ramps_the_drop_probability_with_the_step():
+    x = positive((2, 4, 12, 12))
+    module = DropBlock2d(0.4, 3, seed=1, total_steps=4)
+    for step in range(6):
+        out = module(x)
+        drop = db.linear_schedule(step, 4, 0.4)
+        expected = reference(x, drop, 3, seed=1, step=step)
+        assert torch.equal(out, expected)
+        if step == 0:
+            assert torch.equal(out, x)  # the ramp starts at 0: nothing dropped
+
+
+def test_extra_repr_shows_the_configuration():
+    assert repr(DropBlock2d()) == "DropBlock2d(drop_prob=0.1, block_size=7)"
+    layer = DropBlock3d(
+        0.2, (1, 3, 3), normalize="per_sample", seed=3, gamma_scale=0.5, inplace=True
+    )
+    assert repr(layer) == (
+        "DropBlock3d(drop_prob=0.2, block_size=(1, 3, 3), normalize='per_sample', seed=3, "
+        "inplace=True, gamma_scale=0.5)"
+    )
+    assert layer.config.to_dict()["block_size"] == [1, 3, 3]
+
+
+def test_layer_in_a_training_loop_gets_finite_gradients():
+    torch.manual_seed(0)
+    model = nn.Sequential(
+        nn.Conv2d(3, 8, 3, padding=1),
+        DropBlock2d(0.2, 3, total_steps=2),
+        nn.ReLU(),
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        nn.Linear(8, 2),
+    )
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    x, y = torch.randn(4, 3, 12, 12), torch.tensor([0, 1, 0, 1])
+    for _ in range(3):
+        optimizer.zero_grad()
+        nn.functional.cross_entropy(model(x), y).backward()
+        for p in model.parameters():
+            assert p.grad is not None and torch.isfinite(p.grad).all()
+        optimizer.step()
+    assert int(model[1].step) == 3
+
+
+# --- timm's extras --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("gamma_scale", [0.0, 0.5, 3.0])
+def test_gamma_scale_multiplies_gamma(gamma_scale):
+    x = positive((2, 3, 12, 12))
+    out = DropBlock2d(0.2, 3, seed=2, gamma_scale=gamma_scale)(x)
+    gamma = min(1.0, plan_mask(x.shape, 0.2, 3).gamma * gamma_scale)
+    mask = db.sample_mask(x.shape, 0.2, 3, seed=2, gamma=gamma)
+    assert torch.equal(out != 0, torch.from_numpy(mask))
+
+
+def test_with_noise_puts_gaussian_noise_in_dropped_units_and_keeps_the_rest():
+    x = positive((2, 3, 12, 12))
+    torch.manual_seed(5)
+    out = DropBlock2d(0.3, 3, seed=2, with_noise=True)(x)
+    torch.manual_seed(5)
+    noise = torch.randn_like(x)  # the layer's only draw: the seed is given
+    keep = torch.from_numpy(db.sample_mask(x.shape, 0.3, 3, seed=2))
+    assert not keep.all()
+    assert torch.equal(out[keep], x[keep])  # not rescaled
+    assert torch.equal(out[~keep], noise[~keep])
+
+
+@pytest.mark.parametrize("dtype", TORCH_DTYPES)
+@pytest.mark.parametrize("with_noise", [False, True])
+def test_inplace_writes_the_same_result_into_x(dtype, with_noise):
+    x = positive((2, 3, 12, 12), dtype)
+    torch.manual_seed(0)
+    expected = DropBlock2d(0.3, 3, seed=2, with_noise=with_noise)(x)
+    target = x.clone()
+    torch.manual_seed(0)
+    out = DropBlock2d(0.3, 3, seed=2, with_noise=with_noise, inplace=True)(target)
+    assert out is target and torch.equal(target, expected)
+
+
+def test_inplace_on_a_non_leaf_keeps_the_gradient():
+    leaf = positive((2, 3, 12, 12)).requires_grad_()
+    out = DropBlock2d(0.3, 3, seed=2, inplace=True)(leaf * 1.0)
+    (grad,) = torch.autograd.grad(out, leaf, torch.ones_like(out))
+    mask = db.sample_mask(leaf.shape, 0.3, 3, seed=2)
+    assert torch.equal(grad, torch.from_numpy(mask * core_scale(mask)))
+
+
+# --- package hygiene and the guide ------------------------------------------------------------
+
+
+def test_package_imports_only_torch_the_core_and_the_standard_library():
+    allowed = {"torch", "dropblock_core", "__future__"} | set(sys.stdlib_module_names)
+    for path in PACKAGE.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                names = [node.module or ""]
+            else:
+                continue
+            for name in names:
+                assert name.split(".")[0] in allowed, f"{path.name} imports {name}"
+
+
+def test_importing_the_adapter_leaves_other_frameworks_out():
+    code = "import sys, dropblock_torch; print(sorted({'jax', 'tensorflow', 'keras'} & set(sys.modules)))"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
+
+
+def test_all_lists_the_public_names():
+    assert dropblock_torch.__all__ == ["DropBlock1d", "DropBlock2d", "DropBlock3d", "dropblock"]
+    for module in (dropblock_torch, dropblock_torch.functional, dropblock_torch.modules, _op):
+        public = {
+            name
+            for name, value in vars(module).items()
+            if not name.startswith("_") and getattr(value, "__module__", None) == module.__name__
+        }
+        assert public <= set(module.__all__), module.__name__
+        assert all(hasattr(module, name) for name in module.__all__)
+
+
+def test_guide_python_blocks_run():
+    blocks = re.findall(r"```python\n(.*?)```", GUIDE.read_text(), flags=re.S)
+    assert len(blocks) >= 3
+    for block in blocks:  # each block is self-contained
+        exec(compile(block, str(GUIDE), "exec"), {"__name__": "guide"})
