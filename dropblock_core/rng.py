@@ -152,8 +152,13 @@ def _bits_all_rounds(key: tuple, thresholds: Any, groups: Any, xp: ModuleType, d
     c1 = xp.broadcast_to(pairs[None, :], (groups.shape[0], GROUP // 2))
     w0, w1 = threefry2x32(key, (c0, c1), xp)
     words = xp.reshape(xp.stack((w0, w1), axis=2), (groups.shape[0], GROUP))
-    gaps = xp.astype(xp.searchsorted(thresholds, xp.reshape(words, (-1,)), side="right"), xp.int32)
-    steps = xp.reshape(gaps, (groups.shape[0], GROUP)) + 1
+    if is_jax_namespace(xp):
+        # XLA lowers searchsorted to a sequential scan; 32 comparisons fuse instead.
+        gaps = xp.sum(xp.astype(words[..., None] >= thresholds, xp.int32), axis=-1)
+    else:
+        flat = xp.searchsorted(thresholds, xp.reshape(words, (-1,)), side="right")
+        gaps = xp.reshape(xp.astype(flat, xp.int32), (groups.shape[0], GROUP))
+    steps = gaps + 1
     pos = xp.cumulative_sum(steps, axis=1) - 1
     hit = pos < GROUP
     shift = xp.astype(xp.where(hit, pos, 0), word)

@@ -1,0 +1,188 @@
+"""Keep masks on JAX: the NumPy core on the host when it can, the core's dense
+path on ``jax.numpy`` otherwise.
+
+Both paths draw the same Threefry stream, so they give the same mask for the
+same ``seed``, ``step`` and ``replica``. The host path (sparse, fast) serves a
+concrete ``jax.Array`` on one CPU device with Python-int counters; everything
+else (tracers under ``jit``/``grad``/``vmap``/``shard_map``, traced counters,
+accelerators, multi-device arrays) uses the dense path on ``jax.numpy``.
+"""
+
+from __future__ import annotations
+
+import functools
+import numbers
+from collections.abc import Sequence
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+from dropblock_core._validation import check_uint
+from dropblock_core.config import DropBlockConfig
+from dropblock_core.masks import MaskPlan, plan_mask, sample_planned_mask
+
+__all__ = ["dense_mask", "host_mask", "keep_mask", "mask_for", "plan_for", "uses_host_path"]
+
+
+def _check_static(value: Any, name: str) -> None:
+    """Reject a traced ``drop_prob``/``block_size`` with a message that says why."""
+    leaves = value if isinstance(value, (tuple, list)) else (value,)
+    if any(isinstance(v, jax.core.Tracer) for v in leaves):
+        raise TypeError(
+            f"{name} must be a Python number (static: gamma is solved on the host); "
+            f"under jax.jit pass it through static_argnames, got {value!r}"
+        )
+
+
+def _check_seed(seed: Any) -> None:
+    """JAX functions are pure: the seed must be given (an int or a 0-d int array)."""
+    if seed is None:
+        raise TypeError("seed must be an int or a 0-d integer array, got None")
+
+
+def plan_for(shape: Sequence[int], config: DropBlockConfig, channels_last: bool) -> MaskPlan:
+    """The core's :class:`~dropblock_core.masks.MaskPlan` for ``shape`` and ``config``."""
+    return plan_mask(
+        tuple(shape),
+        config.drop_prob,
+        config.block_size,
+        channels_last=channels_last,
+        **config.core_kwargs(),
+    )
+
+
+def _is_host_int(value: Any) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def uses_host_path(x: Any, seed: Any, step: Any, replica: Any) -> bool:
+    """Whether the NumPy core builds the mask: ``x`` is a concrete ``jax.Array``
+    on a single CPU device and ``seed``, ``step``, ``replica`` are Python ints.
+
+    >>> import jax, jax.numpy as jnp
+    >>> x = jnp.ones((1, 1, 4, 4))
+    >>> uses_host_path(x, 0, 3, 0), uses_host_path(x, 0, jnp.int32(3), 0)
+    (True, False)
+    >>> jax.jit(lambda x: jnp.asarray(uses_host_path(x, 0, 3, 0)))(x).item()  # a tracer
+    False
+    """
+    if isinstance(x, jax.core.Tracer) or not isinstance(x, jax.Array):
+        return False
+    if not all(_is_host_int(v) for v in (seed, step, replica)):
+        return False
+    devices = x.devices()
+    return len(devices) == 1 and next(iter(devices)).platform == "cpu"
+
+
+def host_mask(
+    plan: MaskPlan, *, seed: int, step: int, replica: int, device: Any = None
+) -> jax.Array:
+    """Mask from the NumPy core (sparse), imported with ``jnp.from_dlpack``.
+
+    JAX imports a CPU buffer without copying only when it is 64-byte aligned;
+    the core allocates its masks so, and the result aliases the core's mask
+    (which nothing else holds). A mask that cannot hold a seed (gamma 0) is a
+    plain NumPy array and may be copied. With ``device`` another than the CPU
+    the mask came from, ``jax`` copies it there.
+
+    >>> from dropblock_core.config import DropBlockConfig
+    >>> plan = plan_for((1, 2, 6, 6), DropBlockConfig(0.3, 3), False)
+    >>> m = host_mask(plan, seed=0, step=0, replica=0)
+    >>> m.shape, m.dtype
+    ((1, 2, 6, 6), dtype('bool'))
+    """
+    mask = sample_planned_mask(plan, seed=seed, step=step, replica=replica, stream="counter")
+    return jnp.from_dlpack(mask, device=device)
+
+
+@functools.partial(jax.jit, static_argnames=("plan", "wide_seed"))
+def _compiled_mask(
+    plan: MaskPlan, seed: Any, step: Any, replica: Any, wide_seed: int | None = None
+) -> jax.Array:
+    return sample_planned_mask(
+        plan,
+        seed=seed if wide_seed is None else wide_seed,
+        step=step,
+        replica=replica,
+        stream="counter",
+        xp=jnp,
+    )
+
+
+def _as_word(value: Any, name: str) -> Any:
+    """A Python int (range-checked; a bool is refused) becomes a ``uint32``
+    array; arrays pass as they are (the core checks them)."""
+    if isinstance(value, numbers.Integral):
+        return jnp.asarray(check_uint(value, name, 32), dtype=jnp.uint32)
+    return value
+
+
+def dense_mask(plan: MaskPlan, *, seed: Any, step: Any, replica: Any) -> jax.Array:
+    """Mask from the core's dense path on ``jax.numpy``, compiled with
+    ``jax.jit`` once per plan (works on tracers and on any device).
+
+    Python-int counters are passed as ``uint32`` arrays, so a new seed or step
+    does not recompile; only a Python-int seed of 2**32 or more (which needs
+    its high word) is compiled in as a constant.
+
+    >>> import jax.numpy as jnp
+    >>> from dropblock_core.config import DropBlockConfig
+    >>> plan = plan_for((1, 2, 6, 6), DropBlockConfig(0.3, 3), False)
+    >>> m = dense_mask(plan, seed=jnp.int32(0), step=0, replica=0)
+    >>> bool((m == host_mask(plan, seed=0, step=0, replica=0)).all())
+    True
+    """
+    step, replica = _as_word(step, "step"), _as_word(replica, "replica")
+    if _is_host_int(seed) and check_uint(seed, "seed", 64) >= 2**32:
+        return _compiled_mask(plan, None, step, replica, wide_seed=int(seed))
+    return _compiled_mask(plan, _as_word(seed, "seed"), step, replica)
+
+
+def keep_mask(
+    x: Any,
+    drop_prob: float,
+    block_size: int | Sequence[int],
+    *,
+    seed: int | Any,
+    step: int | Any = 0,
+    replica: int | Any = 0,
+    channels_last: bool = False,
+    gamma: str | float = "exact",
+    seed_region: str = "valid",
+    share_channels: bool = False,
+    share_batch: bool = False,
+) -> jax.Array:
+    """Boolean keep mask (True = kept) that :func:`dropblock` applies to ``x``.
+
+    Equal to ``dropblock_core.sample_mask(x.shape, ...)`` for the same
+    arguments; size 1 along shared axes. Arguments are those of
+    :func:`dropblock_jax.dropblock`.
+
+    >>> import jax.numpy as jnp, dropblock_core as db
+    >>> x = jnp.ones((2, 3, 9, 9))
+    >>> m = keep_mask(x, 0.2, 3, seed=7, step=1)
+    >>> bool((m == db.sample_mask(x.shape, 0.2, 3, seed=7, step=1)).all())
+    True
+    """
+    _check_static(drop_prob, "drop_prob")
+    _check_static(block_size, "block_size")
+    _check_seed(seed)
+    config = DropBlockConfig(
+        drop_prob,
+        block_size,
+        gamma=gamma,
+        seed_region=seed_region,
+        share_channels=share_channels,
+        share_batch=share_batch,
+    )
+    x = jnp.asarray(x)
+    return mask_for(x, plan_for(x.shape, config, channels_last), seed, step, replica)
+
+
+def mask_for(x: Any, plan: MaskPlan, seed: Any, step: Any, replica: Any) -> jax.Array:
+    """The mask of ``plan``: :func:`host_mask` if :func:`uses_host_path`, else
+    :func:`dense_mask`."""
+    if uses_host_path(x, seed, step, replica):
+        return host_mask(plan, seed=seed, step=step, replica=replica, device=x.device)
+    return dense_mask(plan, seed=seed, step=step, replica=replica)
