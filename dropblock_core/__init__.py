@@ -15,6 +15,7 @@ works. It never imports a deep-learning framework.
 from __future__ import annotations
 
 from .apply import dropblock
+from .conformance import Report, validate
 from .gamma import exact_gamma, expected_drop_rate, paper_gamma, seed_grid_shape
 from .masks import sample_mask
 from .schedule import linear_schedule
@@ -22,6 +23,7 @@ from .schedule import linear_schedule
 __version__ = "0.1.0"
 
 __all__ = [
+    "Report",
     "__version__",
     "dropblock",
     "exact_gamma",
@@ -30,4 +32,5 @@ __all__ = [
     "paper_gamma",
     "sample_mask",
     "seed_grid_shape",
+    "validate",
 ]

@@ -1,7 +1,8 @@
 """``dropblock-core``: the command line.
 
 Subcommands: ``gamma`` (gamma and expected drop rates as a table), ``masks``
-(a PNG of sample masks), ``bench`` (the benchmark, printing ratios).
+(a PNG of sample masks), ``bench`` (the benchmark, printing ratios),
+``validate`` (the conformance validator; exit codes in its ``--help``).
 """
 
 from __future__ import annotations
@@ -123,6 +124,12 @@ def _cmd_masks(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from .conformance.run import command
+
+    return command(args, args.argv)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dropblock-core", description="Reference DropBlock: gamma, masks, validation."
@@ -149,6 +156,12 @@ def build_parser() -> argparse.ArgumentParser:
     m.set_defaults(func=_cmd_masks)
 
     sub.add_parser("bench", help="time dropblock against dropout (see: bench --help)")
+
+    from .conformance.run import add_arguments
+
+    v = sub.add_parser("validate", help="check DropBlock implementations against their claimed spec")
+    add_arguments(v)
+    v.set_defaults(func=_cmd_validate)
     return parser
 
 
@@ -160,6 +173,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return bench_main(argv[1:])
     args = build_parser().parse_args(argv)
+    args.argv = argv
     try:
         return int(args.func(args))
     except (ValueError, TypeError) as exc:

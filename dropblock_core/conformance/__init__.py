@@ -1,0 +1,37 @@
+"""Conformance validator: does a DropBlock implementation do what it claims?
+
+:func:`validate` calls an implementation many times on NumPy inputs and holds
+it to a :class:`Spec` (the paper's convention by default) with seven checks:
+drop rate, block structure, seed positions, mask coupling, rescale, edge
+cases and gradient. Framework code is wrapped by :func:`wrap_torch`,
+:func:`wrap_tf`, :func:`wrap_jax` (imported lazily: validating a NumPy
+callable imports no framework).
+"""
+
+from __future__ import annotations
+
+from .budget import BUDGETS, Budget
+from .implementation import Implementation, seed_global_rngs
+from .report import Report
+from .result import CheckResult
+from .spec import SPECS, Spec, resolve_spec
+from .validator import validate
+from .wrappers import wrap_jax, wrap_keras_layer, wrap_tf, wrap_torch, wrap_torch_module
+
+__all__ = [
+    "BUDGETS",
+    "SPECS",
+    "Budget",
+    "CheckResult",
+    "Implementation",
+    "Report",
+    "Spec",
+    "resolve_spec",
+    "seed_global_rngs",
+    "validate",
+    "wrap_jax",
+    "wrap_keras_layer",
+    "wrap_tf",
+    "wrap_torch",
+    "wrap_torch_module",
+]

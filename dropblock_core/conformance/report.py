@@ -1,0 +1,122 @@
+"""The verdict on one implementation: results per check, as a rich table,
+Markdown and JSON."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+from .result import CheckResult
+from .spec import Spec
+
+__all__ = ["Report"]
+
+_MARK = {
+    "pass": "✅ pass",
+    "fail": "❌ FAIL",
+    "unsupported": "➖ unsupported",
+    "skipped": "➖ skipped",
+}
+_STYLE = {"pass": "green", "fail": "bold red", "unsupported": "yellow", "skipped": "dim"}
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+@dataclasses.dataclass
+class Report:
+    """All results for one implementation against the spec it claims.
+
+    >>> r = Report("demo", Spec(), [CheckResult("rescale", "12x12", "pass", "0", "0", "ok")])
+    >>> r.passed, r.counts()["pass"]
+    (True, 1)
+    >>> print(r.to_markdown().splitlines()[0])
+    ### demo: PASS
+    """
+
+    target: str
+    spec: Spec
+    results: list[CheckResult]
+    seconds: float = 0.0
+    note: str = ""
+    ndim: int = 2  # spatial rank the implementation was validated for
+
+    @property
+    def passed(self) -> bool:
+        """True when no check failed (unsupported and skipped cases do not fail)."""
+        return not any(r.failed for r in self.results)
+
+    @property
+    def failures(self) -> list[CheckResult]:
+        return [r for r in self.results if r.failed]
+
+    def counts(self) -> dict[str, int]:
+        """Number of results per status."""
+        out = {"pass": 0, "fail": 0, "unsupported": 0, "skipped": 0}
+        for r in self.results:
+            out[r.status] += 1
+        return out
+
+    def failed_checks(self) -> list[str]:
+        """Names of the checks with at least one failed case, in order."""
+        return list(dict.fromkeys(r.check for r in self.failures))
+
+    def find(self, check: str) -> list[CheckResult]:
+        """The results of one check."""
+        return [r for r in self.results if r.check == check]
+
+    def verdict(self) -> str:
+        return "PASS" if self.passed else "FAIL"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "passed": self.passed,
+            "spec": self.spec.to_dict(),
+            "seconds": round(self.seconds, 3),
+            "note": self.note,
+            "ndim": self.ndim,
+            "results": [r.to_dict() for r in self.results],
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+
+    def to_markdown(self, level: int = 3) -> str:
+        """A heading with the verdict, the claimed spec, then one table row per result."""
+        lines = [
+            f"{'#' * level} {self.target}: {self.verdict()}",
+            "",
+            f"Claimed spec `{self.spec.name}`: {self.spec.describe()}."
+            + (f" {self.note}" if self.note else ""),
+            "",
+            "| check | case | result | measured | bound | explanation |",
+            "|---|---|---|---|---|---|",
+        ]
+        for r in self.results:
+            cells = (r.check, r.case, _MARK[r.status], r.measured, r.bound, r.explanation)
+            lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+        return "\n".join(lines) + "\n"
+
+    def rich_table(self) -> Any:
+        """A ``rich.table.Table`` of the results (needs ``rich``)."""
+        from rich.table import Table
+
+        table = Table(title=f"{self.target}: {self.verdict()} (claims {self.spec.describe()})")
+        for column in ("check", "case", "result", "measured", "bound", "explanation"):
+            table.add_column(column, overflow="fold")
+        for r in self.results:
+            table.add_row(
+                r.check,
+                r.case,
+                f"[{_STYLE[r.status]}]{r.status}[/]",
+                r.measured,
+                r.bound,
+                r.explanation,
+            )
+        return table
+
+    def __rich__(self) -> Any:
+        return self.rich_table()

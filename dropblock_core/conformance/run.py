@@ -1,0 +1,287 @@
+"""``dropblock-core validate``: validate the built-in targets (or a user's),
+print a summary, write the report folder and return the exit code."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import importlib
+import json
+import shlex
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .budget import BUDGETS, Budget
+from .checks import NAMES, plan
+from .implementation import Implementation, as_implementation
+from .page import SUMMARY_COLUMNS, summary_rows, write_page
+from .probe import Probe
+from .report import Report
+from .spec import SPECS, Spec, resolve_spec
+from .targets import TARGETS, Target, available
+from .validator import validate
+
+__all__ = ["EXIT_FAIL", "EXIT_OK", "EXIT_USAGE", "Job", "add_arguments", "command", "exit_code"]
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+EPILOG = """\
+exit codes:
+  0  every validated implementation passed every check of the spec it claims
+     (unsupported inputs and skipped checks do not fail)
+  1  at least one validated implementation failed its claimed spec; by default
+     this includes installed third-party libraries (torchvision, timm, PyPI
+     dropblock, keras-cv): use --reference-only to validate the reference alone
+  2  usage error: bad option, --target not importable, unknown spec
+
+targets: the reference in several modes and every installed third-party
+implementation (missing ones are listed and skipped). --target MODULE:ATTR
+validates your own callable instead, against --spec and the overrides.
+"""
+
+# The figures show the reference's two main modes and every third-party target.
+_FIGURE_TARGETS = {"dropblock_core paper", "dropblock_core exact"} | {
+    t.name for t in TARGETS if t.third_party
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Job:
+    """One implementation to validate."""
+
+    name: str
+    spec: Spec
+    ndim: int
+    build: Callable[[], Implementation]
+    note: str = ""
+    figures: bool = True
+    budget: str = ""  # a named budget for this job; "" = the run's
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``dropblock-core validate``."""
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = EPILOG
+    add = parser.add_argument
+    add(
+        "--out",
+        type=Path,
+        default=Path("report"),
+        help="report folder: conformance.md and img/conformance/*.png (default: report)",
+    )
+    add("--json", type=Path, help="also write every result as JSON to this file")
+    add("--reference-only", action="store_true", help="validate only the reference's modes")
+    add(
+        "--only",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="validate only the targets whose name contains TEXT (repeatable)",
+    )
+    add("--list", action="store_true", help="list the built-in targets and exit")
+    add(
+        "--target",
+        metavar="MODULE:ATTR",
+        help="validate your own fn(x, drop_prob, block_size) or wrapped Implementation",
+    )
+    add("--spec", choices=sorted(SPECS), default="paper", help="the spec --target claims")
+    add("--gamma", choices=("paper", "exact", "naive"), help="--target: override the gamma rule")
+    add("--seed-region", choices=("valid", "full"), help="--target: override the seed region")
+    add("--share-channels", action=argparse.BooleanOptionalAction, help="--target: override")
+    add("--share-batch", action=argparse.BooleanOptionalAction, help="--target: override")
+    add(
+        "--normalize",
+        choices=("global", "per_sample", "expected", "none"),
+        help="--target: override the rescale rule",
+    )
+    add("--channels-last", action="store_true", help="--target takes (batch, *spatial, channels)")
+    add("--ndim", type=int, choices=(1, 2, 3), default=2, help="--target: its spatial rank")
+    add(
+        "--checks",
+        nargs="+",
+        choices=NAMES,
+        metavar="CHECK",
+        help="run only these checks: " + ", ".join(repr(n) for n in NAMES),
+    )
+    add("--quick", action="store_true", help="smaller samples: looser bounds, faster")
+    add("--seed", type=int, default=0, help="seed of every check (default 0)")
+
+
+def exit_code(reports: Sequence[Report]) -> int:
+    """``EXIT_OK`` when every report passed, else ``EXIT_FAIL``.
+
+    >>> exit_code([])
+    0
+    """
+    return EXIT_OK if all(r.passed for r in reports) else EXIT_FAIL
+
+
+def _load(text: str) -> Any:
+    """The object named ``module:attr``."""
+    module_name, _, attr = text.partition(":")
+    if not module_name or not attr:
+        raise ValueError(f"--target must look like module:function, got {text!r}")
+    try:
+        obj: Any = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ValueError(f"--target: cannot import {module_name!r}: {exc}") from exc
+    for part in attr.split("."):
+        if not hasattr(obj, part):
+            raise ValueError(f"--target: {module_name!r} has no attribute {attr!r}")
+        obj = getattr(obj, part)
+    if not callable(obj):
+        raise TypeError(f"--target: {text!r} is not callable")
+    return obj
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    names = ("gamma", "seed_region", "share_channels", "share_batch", "normalize")
+    return {name: getattr(args, name) for name in names}
+
+
+def _jobs(args: argparse.Namespace) -> tuple[list[Job], list[str]]:
+    """What to validate, and a line for each selected target that is not installed."""
+    if args.target:
+        impl = as_implementation(_load(args.target), channels_last=args.channels_last or None)
+        spec = resolve_spec(args.spec, **_overrides(args))
+        return [Job(args.target, spec, args.ndim, lambda: impl)], []
+    if any(v is not None for v in _overrides(args).values()) or args.channels_last:
+        raise ValueError("spec overrides and --channels-last apply to --target only")
+    ready, missing = available(reference_only=args.reference_only)
+
+    def chosen(t: Target) -> bool:
+        return not args.only or any(text in t.name for text in args.only)
+
+    # Targets run in TARGETS order: the torch-based ones first, because
+    # torchvision 0.29.1 segfaults when imported after TensorFlow 2.21.
+    jobs = [
+        Job(t.name, t.claims, t.ndim, t.build, t.source, t.name in _FIGURE_TARGETS, t.budget)
+        for t in ready
+        if chosen(t)
+    ]
+    lines = [f"{t.name} (needs {', '.join(m)})" for t, m in missing if chosen(t)]
+    return jobs, lines
+
+
+def _list(args: argparse.Namespace) -> int:
+    ready, missing = available(reference_only=args.reference_only)
+    for t in ready:
+        print(f"ready    {t.name}  (claims {t.claims.name}: {t.claims.describe()})")
+    for t, m in missing:
+        print(f"missing  {t.name}  (needs {', '.join(m)})")
+    return EXIT_OK
+
+
+def _example_masks(impl: Implementation, seed: int) -> np.ndarray:
+    """Six dropped sets on a 14x21 map, block 5, drop 0.2 (not square, on purpose)."""
+    probe = Probe(impl, seed)
+    impl.reseed(seed)
+    y = probe.call(probe.input((6, 1, 14, 21)), 0.2, 5)
+    return y[:, 0] == 0
+
+
+def _validate_all(
+    jobs: Sequence[Job], checks: Sequence[str], budget: Budget, seed: int, console: Any
+) -> tuple[list[Report], dict[str, np.ndarray], list[str]]:
+    """Validate every job under a progress bar; broken installs are skipped."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    def steps(ndim: int) -> int:
+        return sum(1 for name, _ in plan(ndim) if name in checks)
+
+    reports: list[Report] = []
+    examples: dict[str, np.ndarray] = {}
+    broken: list[str] = []
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task("validating", total=sum(steps(j.ndim) for j in jobs))
+        for job in jobs:
+            done = progress.tasks[0].completed
+            try:
+                impl = job.build()
+            except Exception as exc:  # installed but broken, e.g. a torch/torchvision mismatch
+                broken.append(f"{job.name} (import failed: {exc})")
+                progress.update(task, completed=done + steps(job.ndim))
+                continue
+
+            def show(i: int, n: int, check: str, job: Job = job, done: float = done) -> None:
+                progress.update(task, completed=done + i, description=f"{job.name}: {check}")
+
+            report = validate(
+                impl,
+                spec=job.spec,
+                ndim=job.ndim,
+                checks=checks,
+                budget=BUDGETS[job.budget] if job.budget else budget,
+                seed=seed,
+                name=job.name,
+                progress=show,
+            )
+            report.note = job.note
+            reports.append(report)
+            if job.ndim == 2 and job.figures:
+                examples[job.name] = _example_masks(impl, seed)
+    return reports, examples, broken
+
+
+def _print_summary(console: Any, reports: Sequence[Report], title: str) -> None:
+    from rich.table import Table
+
+    table = Table(title=title)
+    for column in SUMMARY_COLUMNS:
+        table.add_column(column, overflow="fold")
+    for row in summary_rows(reports):
+        style = "green" if row[2] == "PASS" else "bold red"
+        table.add_row(*row[:2], f"[{style}]{row[2]}[/]", *row[3:])
+    console.print(table)
+    for report in reports:
+        for r in report.failures:
+            console.print(f"[red]FAIL[/] {report.target} | {r.check} {r.case}: {r.explanation}")
+
+
+def command(args: argparse.Namespace, argv: Sequence[str] | None = None) -> int:
+    """Run ``dropblock-core validate`` and return its exit code; ``argv``
+    (from ``validate`` on) is quoted in the report as the command to rerun."""
+    from rich.console import Console
+
+    if args.list:
+        return _list(args)
+    jobs, missing = _jobs(args)
+    console = Console(width=140)
+    budget = BUDGETS["quick" if args.quick else "full"]
+    checks = list(args.checks or NAMES)
+    start = time.perf_counter()
+    reports, examples, broken = _validate_all(jobs, checks, budget, args.seed, console)
+    seconds = time.perf_counter() - start
+    _print_summary(
+        console, reports, f"DropBlock conformance ({budget.name} budget, {seconds:.0f} s)"
+    )
+    for line in missing + broken:
+        console.print(f"[dim]not run: {line}[/]")
+    command_line = shlex.join(["dropblock-core", *(argv or ["validate"])])
+    written = write_page(
+        reports, examples, missing + broken, args.out, command_line, seconds, budget
+    )
+    if args.json is not None:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        data = [r.to_dict() for r in reports]
+        args.json.write_text(json.dumps(data, indent=1, ensure_ascii=False), encoding="utf-8")
+        written.append(args.json)
+    console.print("wrote " + ", ".join(str(p) for p in written))
+    code = exit_code(reports)
+    verdict = (
+        "every implementation meets its claimed spec"
+        if code == EXIT_OK
+        else ("an implementation fails its claimed spec")
+    )
+    console.print(f"exit code {code}: {verdict}")
+    return code

@@ -1,0 +1,235 @@
+"""Built-in targets: the reference in each of its modes and the third-party
+implementations, each with the spec its documentation claims.
+
+Third-party claims: every library below cites the DropBlock paper and
+documents nothing contrary, so each claims the paper's convention (paper
+gamma, blocks inside the map, a mask per channel, global rescale) except
+where its docs say otherwise: timm documents ``couple_channels=True`` ("all
+channels share the same drop mask"), so that variant claims shared masks.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..apply import dropblock
+from .implementation import Implementation, seed_global_rngs
+from .spec import SPECS, Spec
+from .wrappers import wrap_keras_layer, wrap_torch, wrap_torch_module
+
+__all__ = ["TARGETS", "Target", "available", "reference"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Target:
+    """A named implementation, the spec it claims and the modules it needs."""
+
+    name: str
+    claims: Spec
+    build: Callable[[], Implementation]
+    requires: tuple[str, ...] = ()
+    ndim: int = 2
+    third_party: bool = True
+    source: str = ""
+    budget: str = ""  # a smaller named budget for slow targets; "" = the run's
+
+    def missing(self) -> list[str]:
+        """Required modules that are not installed."""
+        return [m for m in self.requires if importlib.util.find_spec(m) is None]
+
+
+def reference(**options: Any) -> Implementation:
+    """:func:`dropblock_core.dropblock` with ``options`` as an implementation:
+    Threefry stream, seed fixed, step counting calls (reset by reseeding).
+
+    >>> impl = reference(gamma="paper")
+    >>> impl.reseed(0); a = impl(np.ones((1, 1, 8, 8), np.float32), 0.3, 3)
+    >>> impl.reseed(0); bool(np.all(a == impl(np.ones((1, 1, 8, 8), np.float32), 0.3, 3)))
+    True
+    """
+    state = {"seed": 0, "step": 0}
+    last = bool(options.get("channels_last", False))
+
+    def forward(x: np.ndarray, drop_prob: float, block_size: int) -> np.ndarray:
+        state["step"] += 1
+        return dropblock(
+            x, drop_prob, block_size, seed=state["seed"], step=state["step"], **options
+        )
+
+    def evaluate(x: np.ndarray, drop_prob: float, block_size: int) -> np.ndarray:
+        return dropblock(x, drop_prob, block_size, training=False, **options)
+
+    def reseed(seed: int) -> None:
+        state["seed"], state["step"] = seed, 0
+        seed_global_rngs(seed)
+
+    return Implementation(forward, eval=evaluate, reseed=reseed, channels_last=last)
+
+
+def _reference_torch() -> Implementation:
+    """The reference computing on torch tensors (array-API path), with autograd."""
+    import array_api_compat.torch  # noqa: F401  (the torch namespace the core uses)
+
+    state = {"seed": 0, "step": 0}
+
+    def run(t: Any, drop_prob: float, block_size: int) -> Any:
+        state["step"] += 1
+        return dropblock(t, drop_prob, block_size, seed=state["seed"], step=state["step"])
+
+    def reseed(seed: int) -> None:
+        state["seed"], state["step"] = seed, 0
+        seed_global_rngs(seed)
+
+    return wrap_torch(
+        run, fn_eval=lambda t, p, b: dropblock(t, p, b, training=False), reseed=reseed
+    )
+
+
+def _torchvision(ndim: int) -> Implementation:
+    from torchvision.ops import drop_block2d, drop_block3d
+
+    op = drop_block2d if ndim == 2 else drop_block3d
+    return wrap_torch(
+        lambda t, p, b: op(t, p, b, training=True),
+        fn_eval=lambda t, p, b: op(t, p, b, training=False),
+    )
+
+
+def _timm(couple_channels: bool) -> Implementation:
+    from timm.layers import DropBlock2d
+
+    return wrap_torch_module(lambda p, b: DropBlock2d(p, b, couple_channels=couple_channels))
+
+
+def _pypi_dropblock(ndim: int) -> Implementation:
+    from dropblock import DropBlock2D, DropBlock3D
+
+    cls = DropBlock2D if ndim == 2 else DropBlock3D
+    return wrap_torch_module(lambda p, b: cls(p, b))
+
+
+def _keras_cv() -> Implementation:
+    import os
+
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    import keras
+    from keras_cv.layers import DropBlock2D
+
+    if keras.backend.backend() != "tensorflow":
+        raise RuntimeError(
+            f"keras-cv runs on the TensorFlow backend, not {keras.backend.backend()!r}"
+        )
+    return wrap_keras_layer(lambda p, b: DropBlock2D(p, b), channels_last=True)
+
+
+_PAPER = SPECS["paper"]
+_EXACT = SPECS["exact"]
+
+TARGETS: tuple[Target, ...] = (
+    Target("dropblock_core paper", _PAPER, lambda: reference(gamma="paper"), third_party=False),
+    Target("dropblock_core exact", _EXACT, lambda: reference(), third_party=False),
+    Target(
+        "dropblock_core full region",
+        dataclasses.replace(_PAPER, name="paper+full", seed_region="full"),
+        lambda: reference(gamma="paper", seed_region="full"),
+        third_party=False,
+    ),
+    Target(
+        "dropblock_core shared channels, per-sample rescale, channels-last",
+        dataclasses.replace(
+            _EXACT, name="exact+shared+per_sample", share_channels=True, normalize="per_sample"
+        ),
+        lambda: reference(share_channels=True, normalize="per_sample", channels_last=True),
+        third_party=False,
+    ),
+    Target(
+        "dropblock_core shared batch, expected rescale, 3-D",
+        dataclasses.replace(
+            _EXACT, name="exact+shared batch+expected", share_batch=True, normalize="expected"
+        ),
+        lambda: reference(share_batch=True, normalize="expected"),
+        ndim=3,
+        third_party=False,
+    ),
+    Target(
+        "dropblock_core on torch",
+        _EXACT,
+        _reference_torch,
+        requires=("torch", "array_api_compat"),
+        third_party=False,
+        source="The core's dense array-API path (quick budget: it is slower than NumPy's).",
+        budget="quick",
+    ),
+    Target(
+        "torchvision drop_block2d",
+        _PAPER,
+        lambda: _torchvision(2),
+        requires=("torchvision",),
+        source="torchvision.ops.drop_block2d docstring: DropBlock2d from the paper",
+    ),
+    Target(
+        "torchvision drop_block3d",
+        _PAPER,
+        lambda: _torchvision(3),
+        requires=("torchvision",),
+        ndim=3,
+        source="torchvision.ops.drop_block3d docstring: DropBlock3d from the paper",
+    ),
+    Target(
+        "timm DropBlock2d (couple_channels=True, default)",
+        dataclasses.replace(_PAPER, name="paper+shared channels", share_channels=True),
+        lambda: _timm(True),
+        requires=("timm",),
+        source="timm.layers.DropBlock2d docstring: the paper; couple_channels=True shares the mask",
+    ),
+    Target(
+        "timm DropBlock2d (couple_channels=False)",
+        _PAPER,
+        lambda: _timm(False),
+        requires=("timm",),
+        source="timm.layers.DropBlock2d docstring: the paper; independent mask per channel",
+    ),
+    Target(
+        "PyPI dropblock DropBlock2D",
+        _PAPER,
+        lambda: _pypi_dropblock(2),
+        requires=("dropblock", "torch"),
+        source="dropblock.DropBlock2D docstring: as described in the paper",
+    ),
+    Target(
+        "PyPI dropblock DropBlock3D",
+        _PAPER,
+        lambda: _pypi_dropblock(3),
+        requires=("dropblock", "torch"),
+        ndim=3,
+        source="dropblock.DropBlock3D docstring: an extension of the paper to 3-D",
+    ),
+    Target(
+        "keras-cv DropBlock2D",
+        _PAPER,
+        _keras_cv,
+        requires=("keras_cv", "tensorflow"),
+        source="keras_cv.layers.DropBlock2D docstring: the paper (TensorFlow backend)",
+    ),
+)
+
+
+def available(reference_only: bool = False) -> tuple[list[Target], list[tuple[Target, list[str]]]]:
+    """Targets whose modules are installed, and the others with what they miss.
+
+    >>> ready, missing = available(reference_only=True)
+    >>> all(not t.third_party for t in ready)
+    True
+    """
+    ready, missing = [], []
+    for target in TARGETS:
+        if reference_only and target.third_party:
+            continue
+        absent = target.missing()
+        (missing.append((target, absent)) if absent else ready.append(target))
+    return ready, missing

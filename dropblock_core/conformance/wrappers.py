@@ -1,0 +1,263 @@
+"""Framework implementations as NumPy-in, NumPy-out :class:`Implementation` s.
+
+Each wrapper converts NumPy -> framework -> NumPy around the user's function
+and supplies an eval function and a gradient function (autograd,
+``GradientTape``, ``jax.vjp``). Frameworks are imported inside the wrappers,
+never by this module. bfloat16 travels as ``ml_dtypes.bfloat16`` on the NumPy
+side.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .implementation import Implementation, seed_global_rngs
+
+__all__ = ["wrap_jax", "wrap_keras_layer", "wrap_tf", "wrap_torch", "wrap_torch_module"]
+
+
+def _bfloat16_numpy(values: np.ndarray) -> np.ndarray:
+    import ml_dtypes
+
+    return values.astype(ml_dtypes.bfloat16)
+
+
+# -- torch -------------------------------------------------------------------------------
+
+
+def _to_torch(x: np.ndarray) -> Any:
+    """A tensor sharing ``x``'s memory (so in-place writes stay visible), or a
+    bfloat16 copy."""
+    import torch
+
+    if x.dtype.name == "bfloat16":
+        return torch.from_numpy(x.astype(np.float32)).to(torch.bfloat16)
+    return torch.from_numpy(x)
+
+
+def _from_torch(t: Any) -> np.ndarray:
+    import torch
+
+    t = t.detach().cpu()
+    if t.dtype == torch.bfloat16:
+        return _bfloat16_numpy(t.float().numpy())
+    return t.numpy().copy()
+
+
+def wrap_torch(
+    fn: Callable[[Any, float, int], Any],
+    *,
+    fn_eval: Callable[[Any, float, int], Any] | None = None,
+    channels_last: bool = False,
+    reseed: Callable[[int], None] | None = None,
+) -> Implementation:
+    """Wrap ``fn(tensor, drop_prob, block_size) -> tensor`` (training mode).
+
+    Randomness comes from torch's global generator, reseeded per check. The
+    gradient is taken with autograd.
+
+    >>> import torch, dropblock_core as db
+    >>> impl = wrap_torch(lambda t, p, b: torch.nn.functional.dropout(t, p))
+    >>> impl(np.ones((1, 2, 4, 4), np.float32), 0.5, 1).shape
+    (1, 2, 4, 4)
+    """
+
+    def forward(x: np.ndarray, drop_prob: float, block_size: int) -> np.ndarray:
+        return _from_torch(fn(_to_torch(x), drop_prob, block_size))
+
+    def evaluate(x: np.ndarray, drop_prob: float, block_size: int) -> np.ndarray:
+        assert fn_eval is not None
+        return _from_torch(fn_eval(_to_torch(x), drop_prob, block_size))
+
+    def grad(
+        x: np.ndarray, drop_prob: float, block_size: int, cotangent: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        t = _to_torch(np.array(x, copy=True)).requires_grad_(True)
+        y = fn(t, drop_prob, block_size)
+        if not getattr(y, "requires_grad", False):
+            raise TypeError("the output does not depend on the input through autograd")
+        y.backward(_to_torch(cotangent).to(y.dtype))
+        return _from_torch(y), _from_torch(t.grad)
+
+    return Implementation(
+        forward,
+        eval=evaluate if fn_eval is not None else None,
+        grad=grad,
+        reseed=reseed or seed_global_rngs,
+        channels_last=channels_last,
+    )
+
+
+def wrap_torch_module(
+    factory: Callable[[float, int], Any], *, channels_last: bool = False
+) -> Implementation:
+    """Wrap a module factory ``factory(drop_prob, block_size) -> nn.Module``:
+    called in ``train()`` mode, and in ``eval()`` mode for inference.
+
+    >>> import torch
+    >>> impl = wrap_torch_module(lambda p, b: torch.nn.Dropout(p))
+    >>> bool(np.all(impl.eval(np.ones((1, 1, 3), np.float32), 0.5, 1) == 1))
+    True
+    """
+    cache: dict[tuple[float, int], Any] = {}
+
+    def module(drop_prob: float, block_size: int, training: bool) -> Any:
+        key = (drop_prob, block_size)
+        if key not in cache:
+            cache[key] = factory(drop_prob, block_size)
+        return cache[key].train(training)
+
+    def reseed(seed: int) -> None:
+        cache.clear()
+        seed_global_rngs(seed)
+
+    return wrap_torch(
+        lambda t, p, b: module(p, b, True)(t),
+        fn_eval=lambda t, p, b: module(p, b, False)(t),
+        channels_last=channels_last,
+        reseed=reseed,
+    )
+
+
+# -- TensorFlow / Keras -----------------------------------------------------------------
+
+
+def _to_tf(x: np.ndarray) -> Any:
+    import tensorflow as tf
+
+    return tf.constant(x)
+
+
+def _from_tf(t: Any) -> np.ndarray:
+    return np.array(t.numpy(), copy=True)
+
+
+def wrap_tf(
+    fn: Callable[[Any, float, int], Any],
+    *,
+    fn_eval: Callable[[Any, float, int], Any] | None = None,
+    channels_last: bool = False,
+    reseed: Callable[[int], None] | None = None,
+) -> Implementation:
+    """Wrap ``fn(tensor, drop_prob, block_size) -> tensor`` for TensorFlow
+    (eager); the gradient comes from ``tf.GradientTape``. Keras layers run
+    on the TensorFlow backend through :func:`wrap_keras_layer`."""
+
+    def forward(x: np.ndarray, drop_prob: float, block_size: int) -> np.ndarray:
+        return _from_tf(fn(_to_tf(x), drop_prob, block_size))
+
+    def evaluate(x: np.ndarray, drop_prob: float, block_size: int) -> np.ndarray:
+        assert fn_eval is not None
+        return _from_tf(fn_eval(_to_tf(x), drop_prob, block_size))
+
+    def grad(
+        x: np.ndarray, drop_prob: float, block_size: int, cotangent: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        import tensorflow as tf
+
+        t = _to_tf(x)
+        with tf.GradientTape() as tape:
+            tape.watch(t)
+            y = fn(t, drop_prob, block_size)
+        gx = tape.gradient(y, t, output_gradients=tf.constant(cotangent, dtype=y.dtype))
+        if gx is None:
+            raise TypeError("the output does not depend on the input through GradientTape")
+        return _from_tf(y), _from_tf(gx)
+
+    return Implementation(
+        forward,
+        eval=evaluate if fn_eval is not None else None,
+        grad=grad,
+        reseed=reseed or seed_global_rngs,
+        channels_last=channels_last,
+    )
+
+
+def wrap_keras_layer(
+    factory: Callable[[float, int], Any], *, channels_last: bool = True
+) -> Implementation:
+    """Wrap a Keras layer factory ``factory(drop_prob, block_size) -> Layer``,
+    called with ``training=True`` (``False`` for inference) on the TensorFlow
+    backend. Layers are rebuilt after every reseed, so their seed generators
+    restart from the reseeded global state."""
+    cache: dict[tuple[float, int], Any] = {}
+
+    def layer(drop_prob: float, block_size: int) -> Any:
+        key = (drop_prob, block_size)
+        if key not in cache:
+            cache[key] = factory(drop_prob, block_size)
+        return cache[key]
+
+    def reseed(seed: int) -> None:
+        cache.clear()
+        seed_global_rngs(seed)
+
+    return wrap_tf(
+        lambda t, p, b: layer(p, b)(t, training=True),
+        fn_eval=lambda t, p, b: layer(p, b)(t, training=False),
+        channels_last=channels_last,
+        reseed=reseed,
+    )
+
+
+# -- JAX --------------------------------------------------------------------------------
+
+
+def _to_jax(x: np.ndarray) -> Any:
+    import jax
+    import jax.numpy as jnp
+
+    if x.dtype == np.float64 and not jax.config.read("jax_enable_x64"):
+        raise TypeError("float64 needs jax_enable_x64 (JAX would compute in float32)")
+    return jnp.asarray(x)
+
+
+def wrap_jax(
+    fn: Callable[[Any, float, int, Any], Any],
+    *,
+    fn_eval: Callable[[Any, float, int], Any] | None = None,
+    seed: int = 0,
+    channels_last: bool = False,
+) -> Implementation:
+    """Wrap ``fn(x, drop_prob, block_size, key) -> y`` for JAX: each call gets
+    a fresh key folded from ``seed`` and a counter (reset by reseeding); the
+    gradient is ``jax.vjp`` with the same key as the forward pass."""
+    state = {"seed": seed, "count": 0}
+
+    def next_key() -> Any:
+        import jax
+
+        state["count"] += 1
+        return jax.random.fold_in(jax.random.key(state["seed"]), state["count"])
+
+    def forward(x: np.ndarray, drop_prob: float, block_size: int) -> np.ndarray:
+        return np.array(fn(_to_jax(x), drop_prob, block_size, next_key()))
+
+    def evaluate(x: np.ndarray, drop_prob: float, block_size: int) -> np.ndarray:
+        assert fn_eval is not None
+        return np.array(fn_eval(_to_jax(x), drop_prob, block_size))
+
+    def grad(
+        x: np.ndarray, drop_prob: float, block_size: int, cotangent: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        import jax
+
+        key = next_key()
+        y, vjp = jax.vjp(lambda t: fn(t, drop_prob, block_size, key), _to_jax(x))
+        (gx,) = vjp(_to_jax(cotangent).astype(y.dtype))
+        return np.array(y), np.array(gx)
+
+    def reseed(value: int) -> None:
+        state["seed"], state["count"] = value, 0
+        seed_global_rngs(value)
+
+    return Implementation(
+        forward,
+        eval=evaluate if fn_eval is not None else None,
+        grad=grad,
+        reseed=reseed,
+        channels_last=channels_last,
+    )
