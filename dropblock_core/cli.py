@@ -21,7 +21,9 @@ def _positive_ints(text: str) -> tuple[int, ...]:
     try:
         values = tuple(int(v) for v in text.replace("x", ",").split(",") if v)
     except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"expected ints like 14,14 or 14x14, got {text!r}") from exc
+        raise argparse.ArgumentTypeError(
+            f"expected ints like 14,14 or 14x14, got {text!r}"
+        ) from exc
     if not values or any(v < 1 for v in values):
         raise argparse.ArgumentTypeError(f"expected positive ints, got {text!r}")
     return values
@@ -137,7 +139,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--shape", type=_positive_ints, default=(14, 14), help="spatial shape, e.g. 14,14")
+        p.add_argument(
+            "--shape", type=_positive_ints, default=(14, 14), help="spatial shape, e.g. 14,14"
+        )
         p.add_argument("--block", type=_block, default=7, help="block size, e.g. 7 or 3,5")
         p.add_argument("--seed-region", choices=("valid", "full"), default="valid")
 
@@ -159,7 +163,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     from .conformance.run import add_arguments
 
-    v = sub.add_parser("validate", help="check DropBlock implementations against their claimed spec")
+    v = sub.add_parser(
+        "validate", help="check DropBlock implementations against their claimed spec"
+    )
     add_arguments(v)
     v.set_defaults(func=_cmd_validate)
     return parser

@@ -317,16 +317,29 @@ def _expand_numpy(
 
 
 def _dilate_axis(seeds: Any, axis: int, size: int, block: int, offset: int, xp: ModuleType) -> Any:
-    """OR of seeds over the window of seed positions whose block covers each cell."""
-    length = seeds.shape[axis]
+    """OR of the seeds whose block covers each cell, along one axis.
+
+    Cell ``i`` is covered by seeds ``i + offset - block + 1 .. i + offset``
+    (clipped to the seed grid): a difference of two shifted slices of the
+    cumulative sum, extended by ``block`` cells of its edge values on each side.
+    """
     sums = xp.cumulative_sum(xp.astype(seeds, xp.int32), axis=axis, include_initial=True)
-    i = np.arange(size)
-    hi = np.minimum(i + offset, length - 1) + 1
-    lo = np.maximum(i + offset - block + 1, 0)
-    device = getattr(seeds, "device", None)
-    hi_idx = xp.asarray(hi.tolist(), device=device)
-    lo_idx = xp.asarray(lo.tolist(), device=device)
-    return (xp.take(sums, hi_idx, axis=axis) - xp.take(sums, lo_idx, axis=axis)) > 0
+    edge_shape = list(sums.shape)
+    edge_shape[axis] = block
+    last = sums[(slice(None),) * axis + (slice(-1, None), ...)]
+    extended = xp.concat(
+        (
+            xp.zeros_like(xp.broadcast_to(last, tuple(edge_shape))),
+            sums,
+            xp.broadcast_to(last, tuple(edge_shape)),
+        ),
+        axis=axis,
+    )
+
+    def window(start: int) -> Any:
+        return extended[(slice(None),) * axis + (slice(start, start + size), ...)]
+
+    return (window(block + offset + 1) - window(block + offset - block + 1)) > 0
 
 
 def _expand_dense(plan: MaskPlan, seeds: Any, xp: ModuleType) -> Any:

@@ -19,16 +19,30 @@ PAPER_DEFECTS = {
     "torchvision drop_block2d": {"edge cases"},  # float16 with > 65,504 kept units -> zeros
     "torchvision drop_block3d": {"edge cases"},
     "timm DropBlock2d (couple_channels=True, default)": {
-        "drop rate", "block structure", "seed positions", "edge cases",
+        "drop rate",
+        "block structure",
+        "seed positions",
+        "edge cases",
     },
     "timm DropBlock2d (couple_channels=False)": {
-        "drop rate", "block structure", "seed positions", "edge cases",
+        "drop rate",
+        "block structure",
+        "seed positions",
+        "edge cases",
     },
     "PyPI dropblock DropBlock2D": {
-        "drop rate", "block structure", "seed positions", "mask coupling", "edge cases",
+        "drop rate",
+        "block structure",
+        "seed positions",
+        "mask coupling",
+        "edge cases",
     },
     "PyPI dropblock DropBlock3D": {
-        "drop rate", "block structure", "seed positions", "mask coupling", "edge cases",
+        "drop rate",
+        "block structure",
+        "seed positions",
+        "mask coupling",
+        "edge cases",
     },
     "keras-cv DropBlock2D": {"drop rate", "block structure", "seed positions", "edge cases"},
 }

@@ -143,7 +143,7 @@ def dropblock(
     """
     config = DropBlockConfig(
         drop_prob,
-        block_size,  # type: ignore[arg-type]  # the config accepts any sequence
+        block_size,
         gamma=gamma,
         seed_region=seed_region,
         normalize=normalize,

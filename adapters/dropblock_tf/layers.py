@@ -58,7 +58,7 @@ class _DropBlock(keras.layers.Layer):
         super().__init__(autocast=False, **kwargs)  # keep float16/bfloat16/float64 inputs
         self.config = DropBlockConfig(
             drop_prob,
-            block_size,  # type: ignore[arg-type]  # the config accepts any sequence
+            block_size,
             gamma=gamma,
             seed_region=seed_region,
             normalize=normalize,

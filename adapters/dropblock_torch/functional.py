@@ -64,7 +64,7 @@ def dropblock(
     """
     config = DropBlockConfig(
         drop_prob,
-        block_size,  # type: ignore[arg-type]  # any sequence is normalised
+        block_size,
         gamma=gamma,
         seed_region=seed_region,
         normalize=normalize,
@@ -98,7 +98,7 @@ def _spec(
     cannot trace the JSON encoder (the seed travels separately, as a tensor)."""
     config = DropBlockConfig(
         drop_prob,
-        block_size,  # type: ignore[arg-type]  # any sequence is normalised
+        block_size,
         gamma=gamma,
         seed_region=seed_region,
         normalize=normalize,

@@ -57,7 +57,7 @@ class _DropBlockNd(nn.Module):
             normalize_block_size(block_size, self.spatial_dims)  # one size per spatial axis
         self.config = DropBlockConfig(
             drop_prob,
-            block_size,  # type: ignore[arg-type]  # any sequence is normalised
+            block_size,
             gamma=gamma,
             seed_region=seed_region,
             normalize=normalize,

@@ -222,3 +222,17 @@ def test_native_stream_is_numpy_only():
 
     with pytest.raises(ValueError, match="stream"):
         db.sample_mask((1, 1, 5, 5), 0.1, 3, stream="native", xp=array_api_strict)
+
+
+@given(mask_cases())
+@settings(max_examples=120, deadline=None)
+def test_dense_standard_path_equals_numpy_fast_path(c):
+    import array_api_strict
+
+    if c["stream"] == "native":
+        return  # NumPy's own generator has no standard-ops twin
+    shape, opts = _shape(c), _options(c)
+    args = (shape, c["drop"], c["block"])
+    want = db.sample_mask(*args, seed=c["seed"], step=c["step"], **opts)
+    got = db.sample_mask(*args, seed=c["seed"], step=c["step"], xp=array_api_strict, **opts)
+    np.testing.assert_array_equal(np.asarray(got._array), want)
