@@ -45,7 +45,7 @@ __all__ = [
 ]
 
 STREAMS = ("counter", "native")
-_CHUNK_CELLS = 1 << 18  # block cells written per scatter in the NumPy expansion
+_CHUNK_CELLS = 1 << 16  # block cells written per scatter in the NumPy expansion
 
 
 @dataclass(frozen=True)
@@ -299,14 +299,27 @@ def _expand_numpy(
         return mask
     flat = mask.reshape(-1)
     strides = _physical_strides(plan)
-    cells_per_chunk = min(_CHUNK_CELLS, max(4096, mask.size // 256))
-    per_chunk = max(1, cells_per_chunk // math.prod(plan.block))
+    coords = np.unravel_index(seeds, grid)
+    per_chunk = max(1, _CHUNK_CELLS // math.prod(plan.block))
     ndim = len(plan.spatial)
+    if not any(plan.offsets):  # valid region: every block lies inside the map
+        starts = coords[0] * strides[0] + coords[1] * strides[1]
+        for d in range(ndim):
+            starts += coords[2 + d] * strides[2 + d]
+        pattern = np.zeros((1,), dtype=np.intp)
+        for b, stride in zip(plan.block, strides[2:]):
+            pattern = (pattern[:, None] + np.arange(b) * stride).reshape(-1)
+        for first in range(0, seeds.size, per_chunk):
+            index = starts[first : first + per_chunk, None] + pattern
+            flat[index.reshape(-1)] = False
+        return mask
     for first in range(0, seeds.size, per_chunk):
-        coords = np.unravel_index(seeds[first : first + per_chunk], grid)
-        index = (coords[0] * strides[0] + coords[1] * strides[1]).reshape(-1, *([1] * ndim))
+        part = slice(first, first + per_chunk)
+        index = (coords[0][part] * strides[0] + coords[1][part] * strides[1]).reshape(
+            -1, *([1] * ndim)
+        )
         for d, (size, b, o) in enumerate(zip(plan.spatial, plan.block, plan.offsets)):
-            cells = np.clip(coords[2 + d][:, None] - o + np.arange(b), 0, size - 1)
+            cells = np.clip(coords[2 + d][part, None] - o + np.arange(b), 0, size - 1)
             # Clipping maps cells outside the map onto the border cell, which the
             # clipped block contains anyway, so the union is unchanged.
             axis_shape = [-1] + [1] * ndim

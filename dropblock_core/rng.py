@@ -24,6 +24,7 @@ only groups that still need a word) and a dense one (any namespace, also under
 
 from __future__ import annotations
 
+import functools
 import math
 from types import ModuleType
 from typing import Any
@@ -88,17 +89,38 @@ def mask_key(seed: Any, step: Any = 0, replica: Any = 0, xp: ModuleType | None =
     return threefry2x32((as_word(seed), hi), (as_word(step), as_word(replica)), xp)
 
 
+@functools.lru_cache(maxsize=64)
+def _gap_table(gamma: float) -> tuple[np.ndarray, np.ndarray]:
+    """Thresholds and, per top-16-bit bucket of a word, its gap (255 where a
+    threshold falls inside the bucket and the low bits decide)."""
+    thresholds = gap_thresholds(gamma)
+    buckets = np.arange(1 << 16, dtype=np.uint32) << np.uint32(16)
+    lo = np.searchsorted(thresholds, buckets, side="right")
+    hi = np.searchsorted(thresholds, buckets | np.uint32(0xFFFF), side="right")
+    table = np.where(lo == hi, lo, 255).astype(np.uint8)
+    thresholds.flags.writeable = table.flags.writeable = False
+    return thresholds, table
+
+
+def _gaps(thresholds: np.ndarray, table: np.ndarray, words: np.ndarray) -> np.ndarray:
+    """``#{i : C[i] <= w}`` per word: a table lookup, exact search where ambiguous."""
+    gaps = table[words >> np.uint32(16)]
+    ambiguous = np.flatnonzero(gaps == 255)
+    if ambiguous.size:
+        gaps[ambiguous] = np.searchsorted(thresholds, words[ambiguous], side="right")
+    return gaps
+
+
 def seed_indices_numpy(key: tuple[int, int], gamma: float, total: int) -> np.ndarray:
     """Sorted flat indices of the seeds among ``total`` positions (NumPy, sparse)."""
-    thresholds = gap_thresholds(gamma)
+    thresholds, table = _gap_table(gamma)
     last = thresholds[-1]
     groups = np.arange(-(-total // GROUP), dtype=np.uint32)
     w0, w1 = threefry2x32_numpy(key, groups, np.zeros_like(groups))
-    hit = w0 < last  # the group holds at least one seed
-    g = groups[hit].astype(np.int64)
-    pos = np.searchsorted(thresholds, w0[hit], side="right")
+    g = np.flatnonzero(w0 < last)  # groups holding at least one seed
+    pos = _gaps(thresholds, table, w0[g]).astype(np.int64)
     found = [g * GROUP + pos]
-    spare = w1[hit]  # the word of the odd round, already computed
+    spare = w1[g]  # the word of the odd round, already computed
     r = 1
     while True:
         alive = pos < GROUP - 1
@@ -111,14 +133,14 @@ def seed_indices_numpy(key: tuple[int, int], gamma: float, total: int) -> np.nda
             words, spare = threefry2x32_numpy(
                 key, g.astype(np.uint32), np.full(g.shape, r // 2, dtype=np.uint32)
             )
-        pos = pos + 1 + np.searchsorted(thresholds, words, side="right")
+        pos = pos + 1 + _gaps(thresholds, table, words)
         inside = pos < GROUP
         g, pos = g[inside], pos[inside]
         if r % 2 == 0:
             spare = spare[inside]
         found.append(g * GROUP + pos)
         r += 1
-    seeds = np.sort(np.concatenate(found))
+    seeds = np.sort(np.concatenate(found), kind="stable")  # merges the sorted rounds
     return seeds[seeds < total]
 
 

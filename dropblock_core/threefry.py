@@ -25,6 +25,7 @@ MASK32 = 0xFFFFFFFF
 ROUNDS = 20
 ROTATIONS = (13, 15, 26, 6, 17, 29, 16, 24)
 _PARITY = 0x1BD11BDA
+_CHUNK = 1 << 16  # counters per in-place pass of the NumPy path (fits in cache)
 
 
 def _key_schedule(k0: Any, k1: Any) -> tuple[Any, Any, Any]:
@@ -64,21 +65,28 @@ def threefry2x32(key: tuple[Any, Any], counter: tuple[Any, Any], xp: ModuleType)
 def threefry2x32_numpy(
     key: tuple[int, int], c0: np.ndarray, c1: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """NumPy fast path of :func:`threefry2x32` (Python-int key, ``uint32`` counters)."""
+    """NumPy fast path of :func:`threefry2x32` (Python-int key, ``uint32`` counters).
+
+    Works in place on cache-sized chunks of the output, 5 passes per round.
+    """
     k0, k1, k2 = (np.uint32(k & MASK32) for k in _key_schedule(int(key[0]), int(key[1])))
     ks = (k0, k1, k2)
-    x0 = np.add(c0, k0, dtype=np.uint32)
-    x1 = np.add(c1, k1, dtype=np.uint32)
-    tmp = np.empty_like(x1)
-    for i in range(ROUNDS):
-        r = ROTATIONS[i % 8]
-        x0 += x1
-        np.left_shift(x1, np.uint32(r), out=tmp)
-        x1 >>= np.uint32(32 - r)
-        x1 |= tmp
-        x1 ^= x0
-        if i % 4 == 3:
-            s = (i + 1) // 4
-            x0 += ks[s % 3]
-            x1 += np.uint32((int(ks[(s + 1) % 3]) + s) & MASK32)
-    return x0, x1
+    out0 = np.add(c0, k0, dtype=np.uint32)
+    out1 = np.add(c1, k1, dtype=np.uint32)
+    tmp = np.empty(min(out1.size, _CHUNK), dtype=np.uint32)
+    flat0, flat1 = out0.reshape(-1), out1.reshape(-1)
+    for first in range(0, flat0.size, _CHUNK):
+        x0, x1 = flat0[first : first + _CHUNK], flat1[first : first + _CHUNK]
+        t = tmp[: x0.size]
+        for i in range(ROUNDS):
+            r = ROTATIONS[i % 8]
+            x0 += x1
+            np.left_shift(x1, np.uint32(r), out=t)
+            x1 >>= np.uint32(32 - r)
+            x1 |= t
+            x1 ^= x0
+            if i % 4 == 3:
+                s = (i + 1) // 4
+                x0 += ks[s % 3]
+                x1 += np.uint32((int(ks[(s + 1) % 3]) + s) & MASK32)
+    return out0, out1

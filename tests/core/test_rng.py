@@ -171,3 +171,17 @@ def test_dense_stream_matches_sparse_on_strict(gamma):
     np.testing.assert_array_equal(
         np.asarray(seed_bits(key, gamma, total, cnp)), np.asarray(dense._array)
     )
+
+
+@pytest.mark.parametrize("gamma", [1e-5, 0.003, 0.2, 0.9, 0.999999])
+def test_gap_table_lookup_equals_exact_search(gamma):
+    from dropblock_core.rng import _gap_table, _gaps
+
+    thresholds, table = _gap_table(gamma)
+    c = thresholds.astype(np.int64)
+    edges = np.concatenate([c - 1, c, c + 1, [0, 2**32 - 1]])
+    words = np.concatenate(
+        [np.clip(edges, 0, 2**32 - 1), np.random.default_rng(0).integers(0, 2**32, 100_000)]
+    ).astype(np.uint32)
+    want = np.searchsorted(thresholds, words, side="right")
+    np.testing.assert_array_equal(_gaps(thresholds, table, words), want)
