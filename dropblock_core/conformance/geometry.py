@@ -10,6 +10,8 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import ndimage
 
+from ..gamma import seed_offset
+
 __all__ = ["block_starts", "components", "start_range", "whole_blocks"]
 
 
@@ -64,9 +66,9 @@ def start_range(size: int, block: int, seed_region: str) -> tuple[int, int]:
     >>> start_range(12, 3, "valid"), start_range(12, 3, "full")
     ((0, 9), (-1, 10))
     """
-    if seed_region == "valid":
-        return 0, size - block
-    return -(block // 2), size - 1 - block // 2
+    offset = seed_offset(block, seed_region)
+    positions = size - block + 1 if seed_region == "valid" else size
+    return -offset, positions - 1 - offset
 
 
 def block_starts(
