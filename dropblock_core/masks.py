@@ -30,7 +30,7 @@ from ._validation import (
     clip_block,
     normalize_block_size,
 )
-from .gamma import exact_gamma, paper_gamma, seed_offset
+from .gamma import exact_gamma, paper_gamma, seed_grid_shape, seed_offset
 from .rng import MAX_POSITIONS, mask_key, seed_bits, seed_indices_numpy
 
 __all__ = [
@@ -105,9 +105,7 @@ def plan_mask(
     else:
         value = float(gamma_rule)
     offsets = tuple(seed_offset(b, seed_region) for b in block)
-    seed_grid = (
-        spatial if seed_region == "full" else tuple(s - b + 1 for s, b in zip(spatial, block))
-    )
+    seed_grid = spatial if empty_map else seed_grid_shape(block, spatial, seed_region)
     grid = (1 if share_batch else batch, 1 if share_channels else channels, *seed_grid)
     if math.prod(grid) > MAX_POSITIONS:
         raise ValueError(f"shape={shape!r} has more than 2**37 seed positions")
