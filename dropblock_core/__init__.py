@@ -18,6 +18,7 @@ from .apply import dropblock
 from .conformance import Report, validate
 from .gamma import exact_gamma, expected_drop_rate, paper_gamma, seed_grid_shape
 from .masks import sample_mask
+from .rng import layer_seed
 from .schedule import linear_schedule
 
 __version__ = "0.1.0"
@@ -28,6 +29,7 @@ __all__ = [
     "dropblock",
     "exact_gamma",
     "expected_drop_rate",
+    "layer_seed",
     "linear_schedule",
     "paper_gamma",
     "sample_mask",

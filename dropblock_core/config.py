@@ -91,6 +91,35 @@ class DropBlockConfig:
             "share_batch": self.share_batch,
         }
 
+    def mask_shape(self, shape: Sequence[Any], *, channels_last: bool = False) -> tuple[Any, ...]:
+        """Shape of the keep mask for an input of ``shape``: size 1 along shared axes.
+
+        Only indexes ``shape``, so symbolic sizes (torch ``SymInt``, ``None``
+        for an unknown TensorFlow dimension) pass through unchanged.
+
+        >>> DropBlockConfig(0.1, 3, share_channels=True).mask_shape((8, 16, 9, 9))
+        (8, 1, 9, 9)
+        >>> shared = DropBlockConfig(0.1, 3, share_batch=True)
+        >>> shared.mask_shape((None, 9, 9, 4), channels_last=True)
+        (1, 9, 9, 4)
+        """
+        dims = list(shape)
+        if self.share_batch:
+            dims[0] = 1
+        if self.share_channels:
+            dims[-1 if channels_last else 1] = 1
+        return tuple(dims)
+
+    def scale_shape(self, shape: Sequence[Any]) -> tuple[Any, ...]:
+        """Shape of the rescale factor: ``()``, or ``(batch', 1, ...)`` per sample.
+
+        >>> DropBlockConfig(0.1, 3, normalize="per_sample").scale_shape((8, 16, 9, 9))
+        (8, 1, 1, 1)
+        """
+        if self.normalize != "per_sample":
+            return ()
+        return (self.mask_shape(shape)[0],) + (1,) * (len(shape) - 1)
+
     def to_dict(self) -> dict[str, Any]:
         """Plain-Python fields (tuples become lists), for configs and JSON."""
         out = dataclasses.asdict(self)

@@ -32,12 +32,15 @@ from typing import Any
 import numpy as np
 
 from ._namespace import is_jax_namespace, is_lazy_array, word_dtype
+from ._validation import check_uint
 from .threefry import MASK32, threefry2x32, threefry2x32_numpy
 
 __all__ = [
     "GROUP",
     "MAX_POSITIONS",
+    "LAYER_TAG",
     "gap_thresholds",
+    "layer_seed",
     "mask_key",
     "seed_bits",
     "seed_indices_numpy",
@@ -45,6 +48,7 @@ __all__ = [
 
 GROUP = 32
 MAX_POSITIONS = GROUP * 2**32
+LAYER_TAG = 0x4C415952  # "LAYR": the second counter word of a layer seed
 
 
 def gap_thresholds(gamma: float) -> np.ndarray:
@@ -87,6 +91,34 @@ def mask_key(seed: Any, step: Any = 0, replica: Any = 0, xp: ModuleType | None =
 
     hi = seed >> 32 if isinstance(seed, int) else 0
     return threefry2x32((as_word(seed), hi), (as_word(step), as_word(replica)), xp)
+
+
+def layer_seed(seed: int, layer_id: int) -> int:
+    """The seed that layer ``layer_id`` of a model draws its masks from.
+
+    Layer 0 uses ``seed`` itself (so a lone layer's masks are those of
+    :func:`dropblock_core.sample_mask` with ``seed``); layer ``i > 0`` uses
+    ``x0 | x1 << 32`` with ``(x0, x1) = threefry2x32((seed mod 2**32,
+    seed // 2**32), (i, 0x4C415952))``. Layers given one seed thus draw
+    independent masks.
+
+    >>> layer_seed(7, 0)
+    7
+    >>> hex(layer_seed(0, 1))
+    '0x...'
+    >>> layer_seed(0, 1) != layer_seed(0, 2)
+    True
+    """
+    seed = check_uint(seed, "seed", 64)
+    layer_id = check_uint(layer_id, "layer_id", 32)
+    if layer_id == 0:
+        return seed
+    x0, x1 = threefry2x32_numpy(
+        (seed & MASK32, seed >> 32),
+        np.array([layer_id], dtype=np.uint32),
+        np.array([LAYER_TAG], dtype=np.uint32),
+    )
+    return int(x0[0]) | int(x1[0]) << 32
 
 
 @functools.lru_cache(maxsize=64)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import numbers
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from ._validation import check_drop_prob
 
-__all__ = ["linear_schedule"]
+__all__ = ["LinearDropSchedule", "linear_schedule"]
 
 
 def linear_schedule(step: int, total_steps: int, drop_prob: float) -> float:
@@ -27,3 +29,94 @@ def linear_schedule(step: int, total_steps: int, drop_prob: float) -> float:
     if total_steps == 0 or step >= total_steps:
         return drop
     return drop * step / total_steps
+
+
+class LinearDropSchedule:
+    """The framework-free core of the adapters' ``LinearScheduler``.
+
+    Holds the layers it drives, each one's target ``drop_prob`` (read when the
+    schedule is made, as ``torch.optim.lr_scheduler`` reads ``base_lrs``) and the
+    number of steps taken. Every :meth:`step` (once per optimizer step) sets
+    each layer's ``drop_prob`` to ``linear_schedule(step, total_steps, target)``
+    and its ``step`` (which explicit-seed masks are drawn for). Making the
+    schedule numbers the layers (``layer_id = 0, 1, ...``) and applies step 0.
+
+    ``layers`` are :class:`dropblock_core.layer.DropBlockLayer` objects of any
+    framework. :meth:`state_dict` / :meth:`load_state_dict` resume exactly.
+
+    >>> from dropblock_core.layer import DropBlockLayer
+    >>> class Layer(DropBlockLayer):
+    ...     def __init__(self, p):
+    ...         self._init_dropblock(p, 3)
+    >>> a, b = Layer(0.1), Layer(0.2)
+    >>> schedule = LinearDropSchedule([a, b], total_steps=4)
+    >>> a.drop_prob, b.drop_prob, b.layer_id
+    (0.0, 0.0, 1)
+    >>> schedule.step(); schedule.step()
+    >>> a.drop_prob, b.drop_prob, a.step
+    (0.05, 0.1, 2)
+    >>> state = schedule.state_dict()
+    >>> state["last_step"], state["target_drop_probs"]
+    (2, [0.1, 0.2])
+    """
+
+    def __init__(self, layers: Sequence[Any], total_steps: int) -> None:
+        layers = list(layers)
+        if not layers:
+            raise ValueError("layers must contain at least one DropBlock layer, got none")
+        if isinstance(total_steps, bool) or not isinstance(total_steps, numbers.Integral):
+            raise TypeError(f"total_steps must be an int, got {total_steps!r}")
+        if total_steps < 0:
+            raise ValueError(f"total_steps must be >= 0, got {total_steps!r}")
+        self.layers = layers
+        self.total_steps = int(total_steps)
+        self.target_drop_probs = [float(layer.drop_prob) for layer in layers]
+        self.last_step = 0
+        for layer_id, layer in enumerate(layers):
+            layer.layer_id = layer_id
+        self._apply()
+
+    def step(self) -> None:
+        """Advance one step and set every layer's ``drop_prob`` and ``step``."""
+        self.last_step += 1
+        self._apply()
+
+    def drop_probs_at(self, step: int) -> list[float]:
+        """Each layer's drop probability at ``step``."""
+        return [linear_schedule(step, self.total_steps, p) for p in self.target_drop_probs]
+
+    def get_last_drop_prob(self) -> list[float]:
+        """The drop probabilities set by the last step (like ``get_last_lr``)."""
+        return self.drop_probs_at(self.last_step)
+
+    def _apply(self) -> None:
+        for layer, drop_prob in zip(self.layers, self.get_last_drop_prob()):
+            layer.drop_prob = drop_prob
+            layer.step = self.last_step
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything needed to resume: ``total_steps``, ``last_step``, ``target_drop_probs``."""
+        return {
+            "total_steps": self.total_steps,
+            "last_step": self.last_step,
+            "target_drop_probs": list(self.target_drop_probs),
+        }
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Resume from :meth:`state_dict` and set the layers for that step."""
+        missing = {"total_steps", "last_step", "target_drop_probs"} - set(state)
+        if missing:
+            raise ValueError(f"state is missing {sorted(missing)!r}")
+        targets = [check_drop_prob(p, "target_drop_probs") for p in state["target_drop_probs"]]
+        if len(targets) != len(self.layers):
+            raise ValueError(
+                f"state has {len(targets)} target_drop_probs for {len(self.layers)} layers"
+            )
+        for name in ("total_steps", "last_step"):
+            value = state[name]
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+                raise ValueError(f"{name} must be an int >= 0, got {value!r}")
+        self.total_steps = int(state["total_steps"])
+        self.last_step = int(state["last_step"])
+        self.target_drop_probs = targets
+        self._apply()
