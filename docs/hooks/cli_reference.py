@@ -64,7 +64,11 @@ def subcommands() -> Iterator[tuple[str, str, argparse.ArgumentParser]]:
             helps = {a.dest: a.help or "" for a in action._choices_actions}
             for name, parser in action.choices.items():
                 used = _parser_used_for([name])
-                yield name, helps.get(name, ""), parser if used.prog == top.prog else used
+                yield (
+                    name,
+                    helps.get(name, ""),
+                    parser if used.prog == top.prog else used,
+                )
 
 
 def _text(text: str) -> str:
@@ -108,7 +112,9 @@ def _options_table(parser: argparse.ArgumentParser) -> list[str]:
     for action in parser._actions:
         if isinstance(action, argparse._HelpAction) or not action.option_strings:
             continue
-        invocation = ", ".join(f"`{o}{_metavar(action)}`" for o in action.option_strings)
+        invocation = ", ".join(
+            f"`{o}{_metavar(action)}`" for o in action.option_strings
+        )
         described = _text(action.help or "")
         if not described and action.choices is not None:
             described = "one of " + ", ".join(f"`{c}`" for c in action.choices)
@@ -118,7 +124,9 @@ def _options_table(parser: argparse.ArgumentParser) -> list[str]:
 
 def _usage(parser: argparse.ArgumentParser) -> str:
     formatter = argparse.HelpFormatter(parser.prog, width=WIDTH)
-    formatter.add_usage(parser.usage, parser._actions, parser._mutually_exclusive_groups)
+    formatter.add_usage(
+        parser.usage, parser._actions, parser._mutually_exclusive_groups
+    )
     return formatter.format_help().strip()
 
 
@@ -141,7 +149,12 @@ def page_markdown() -> str:
     ]
     for name, summary, parser in subcommands():
         summary = _text(summary)
-        lines += [f"## `dropblock-core {name}`", "", summary[:1].upper() + summary[1:] + ".", ""]
+        lines += [
+            f"## `dropblock-core {name}`",
+            "",
+            summary[:1].upper() + summary[1:] + ".",
+            "",
+        ]
         if parser.description and parser.description != summary:
             lines += [_text(parser.description), ""]
         lines += ["```text", _usage(parser), "```", ""]

@@ -17,7 +17,9 @@ import griffe
 
 __all__ = ["DocstringMarkdown", "doctests_to_fences", "escape_power"]
 
-_ROLE = re.compile(r":(?:py:)?(?:func|class|meth|mod|attr|data|obj|exc|const):`~?([^`]+)`")
+_ROLE = re.compile(
+    r":(?:py:)?(?:func|class|meth|mod|attr|data|obj|exc|const):`~?([^`]+)`"
+)
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _CODE_SPAN = re.compile(r"(`+)(?:.+?)\1")
 _POWER = re.compile(r"(?<=\w)\*\*(?=\w)")
@@ -55,7 +57,11 @@ def doctests_to_fences(text: str) -> str:
                 out.append("")
             out.append("```pycon")
             in_doctest = True
-        out.append(line if in_fence or in_doctest else escape_power(_ROLE.sub(r"`\1`", line)))
+        out.append(
+            line
+            if in_fence or in_doctest
+            else escape_power(_ROLE.sub(r"`\1`", line))
+        )
     if in_doctest:
         out.append("```")
     return "\n".join(out)

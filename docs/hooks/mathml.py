@@ -43,7 +43,7 @@ def to_mathml(tex: str, *, display: bool) -> str:
 
 
 def typeset(page_html: str, where: str = "page") -> tuple[str, int]:
-    """Replace every arithmatex formula of ``page_html``; return the HTML and the count."""
+    """Replace every arithmatex formula of ``page_html``; return HTML and count."""
     count = 0
 
     def replace(match: re.Match[str]) -> str:

@@ -29,7 +29,8 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
     version = dropblock_core.__version__
     config.site_name = f"{config.site_name} {version}"
     config.copyright = (
-        f"dropblock_core {version} · Apache-2.0 · DropBlock: Ghiasi, Lin &amp; Le, NeurIPS 2018"
+        f"dropblock_core {version} · Apache-2.0 · "
+        "DropBlock: Ghiasi, Lin &amp; Le, NeurIPS 2018"
     )
     return config
 
@@ -37,7 +38,9 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
 def on_files(files: Files, config: MkDocsConfig) -> Files:
     """Publish the repository's ``CHANGELOG.md`` as ``changelog.md``."""
     files.append(
-        File.generated(config, "changelog.md", content=CHANGELOG.read_text(encoding="utf-8"))
+        File.generated(
+            config, "changelog.md", content=CHANGELOG.read_text(encoding="utf-8")
+        )
     )
     log.debug("published %s", CHANGELOG.name)
     return files

@@ -37,7 +37,8 @@ def markdown_text(text: str) -> str:
 class Report:
     """All results for one implementation against the spec it claims.
 
-    >>> r = Report("demo", Spec(), [CheckResult("rescale", "12x12", "pass", "0", "0", "ok")])
+    >>> ok = CheckResult("rescale", "12x12", "pass", "0", "0", "ok")
+    >>> r = Report("demo", Spec(), [ok])
     >>> r.passed, r.counts()["pass"]
     (True, 1)
     >>> print(r.to_markdown().splitlines()[0])

@@ -8,71 +8,23 @@ from __future__ import annotations
 
 import ast
 import doctest
-import importlib.util
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import material  # noqa: F401 - the theme must be installed
 import mkdocs  # noqa: F401
 import mkdocstrings  # noqa: F401
-import pytest
 import yaml
 
 import dropblock_core
 
 from .markdown_blocks import DOCS, ROOT
-
-
-def load_hook(name: str) -> ModuleType:
-    """A module of ``docs/hooks`` (not a package: MkDocs and griffe load them by path)."""
-    spec = importlib.util.spec_from_file_location(
-        f"docs_hooks_{name}", DOCS / "hooks" / f"{name}.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
+from .site_files import built, load_hook
 
 griffe_docstrings = load_hook("griffe_docstrings")
 
 FIGURES = ("masks.png", "channels.png", "rates.png", "coverage.png")
 ADAPTERS = {"dropblock_torch": "torch", "dropblock_tf": "tensorflow", "dropblock_jax": "jax"}
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("site")
-    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "mkdocs",
-            "build",
-            "--strict",
-            "-f",
-            str(ROOT / "mkdocs.yml"),
-            "-d",
-            str(out),
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, f"mkdocs build --strict failed:\n{result.stderr[-6000:]}"
-    return out
-
-
-def built(site: Path, page: str) -> Path:
-    """The HTML file of a page (``use_directory_urls: false``: ``a/b.md`` -> ``a/b.html``)."""
-    return site / (page[: -len(".md")] + ".html")
 
 
 def nav_pages() -> list[str]:

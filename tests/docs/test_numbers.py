@@ -55,6 +55,7 @@ STALE = {
 _NUMBER = re.compile(r"(?<![\w.])(\d+\.\d+)(?!\.?\d)(\s*%)?")
 _CODE = re.compile(r"`[^`]*`")
 _MATH = re.compile(r"\\\(.*?\\\)|\$\$.*?\$\$", re.S)
+_LINK = re.compile(r"\]\([^)]*\)|\]\[[^\]]*\]|https?://\S+")  # link targets, URLs
 _PACKAGE = re.compile(
     r"(?:python|numpy|scipy|torch|torchvision|timm|jax|jaxlib|flax|tensorflow(?:-cpu)?|keras"
     r"|keras-cv|dropblock)\s*(?:>=|==|<|≥)?\s*$",
@@ -71,7 +72,7 @@ def prose_numbers(path: Path) -> list[tuple[str, bool]]:
 
     Versions of a named package (``Keras 3.15``, ``jax >= 0.7``) are not numbers.
     """
-    text = _MATH.sub(" ", _CODE.sub(" ", prose(path)))
+    text = _LINK.sub(" ", _MATH.sub(" ", _CODE.sub(" ", prose(path))))
     return [
         (m[1], bool(m[2]))
         for m in _NUMBER.finditer(text)
@@ -149,6 +150,7 @@ def test_the_checker_catches_a_wrong_number(tmp_path: Path) -> None:
     page = tmp_path / "page.md"
     page.write_text(
         "Drops 9.29 % (good), 0.0929 (good), 0.0931 (bad), `0.1234` (code),\n"
+        "[a paper](https://arxiv.org/abs/1810.12890) (a link),\n"
         "with Keras 3.15 and jax >= 0.4.32 (versions).\n\n"
         "```pycon\n>>> round(0.092939, 4)\n0.0929\n```\n",
         encoding="utf-8",
