@@ -10,6 +10,7 @@ so the strict build fails if a public object has no entry in the reference.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Iterator
@@ -49,9 +50,14 @@ _ROLE = re.compile(
 )
 
 
+@functools.cache
+def _package(name: str) -> griffe.Object:
+    return griffe.load(name, search_paths=SEARCH_PATHS)
+
+
 def _load(module: str) -> griffe.Object:
     package, _, rest = module.partition(".")
-    root = griffe.load(package, search_paths=SEARCH_PATHS)
+    root = _package(package)
     return root[rest] if rest else root
 
 

@@ -10,6 +10,7 @@ statically: no framework is imported.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterator
 
@@ -21,8 +22,13 @@ from .site_files import load_hook
 api_index = load_hook("api_index")
 
 
-def callables() -> Iterator[griffe.Object]:
+@functools.cache
+def callables() -> tuple[griffe.Object, ...]:
     """The public functions, classes and methods, each once."""
+    return tuple(_callables())
+
+
+def _callables() -> Iterator[griffe.Object]:
     for _, _, obj in api_index.public_callables():
         yield obj
         if obj.kind is griffe.Kind.CLASS:
