@@ -156,6 +156,14 @@ def _keep_numpy(x: np.ndarray, mask: np.ndarray, out: np.ndarray) -> np.ndarray:
     return out
 
 
+def _rescale_numpy(out: np.ndarray, scale: np.ndarray) -> None:
+    """``out *= scale`` in place. A kept unit whose scaled value exceeds the
+    dtype's range (float16 past 65,504) becomes inf, as IEEE rounding and the
+    frameworks' own dropout give, without NumPy's overflow warning."""
+    with np.errstate(over="ignore"):
+        np.multiply(out, scale, out=out, casting="same_kind")
+
+
 def _dropblock_numpy(
     x: np.ndarray, plan: MaskPlan, seeds: np.ndarray, drop: float, normalize: str
 ) -> np.ndarray:
@@ -181,7 +189,7 @@ def _dropblock_numpy(
         scale = per.astype(wide).reshape(-1, *([1] * (x.ndim - 1)))
     else:
         scale = _constant_scale(drop, normalize)
-    np.multiply(out, np.asarray(scale, dtype=wide), out=out, casting="same_kind")
+    _rescale_numpy(out, np.asarray(scale, dtype=wide))
     return out
 
 
@@ -195,7 +203,7 @@ def apply_mask(x: Any, mask: Any, drop_prob: float, normalize: str, xp: ModuleTy
     if is_numpy_namespace(xp):
         out = _keep_numpy(x, np.asarray(mask), np.empty_like(x))
         if not (isinstance(scale, float) and scale == 1.0):
-            np.multiply(out, np.asarray(scale, dtype=wide), out=out, casting="same_kind")
+            _rescale_numpy(out, np.asarray(scale, dtype=wide))
         return out
     out = xp.where(mask, x, xp.zeros_like(x))  # a dropped inf or NaN is 0 too
     if x.dtype in (xp.float32, xp.float64):

@@ -128,3 +128,12 @@ def test_finite_input_gives_finite_output(xp):
     x_np = np.random.default_rng(3).uniform(-1e4, 1e4, size=SHAPE).astype(np.float32)
     y = to_numpy(db.dropblock(xp.asarray(x_np), 0.5, 5, seed=1))
     assert np.all(np.isfinite(y))
+
+
+def test_float16_overflow_of_the_rescale_is_inf_without_a_warning():
+    # Kept units whose rescaled value passes 65,504 round to inf (IEEE), as the
+    # frameworks' dropout does; NumPy's "overflow" warning is not raised.
+    x = np.full((1, 1, 8, 8), 60000.0, np.float16)
+    y = db.dropblock(x, 0.5, 3, seed=1)
+    keep = db.sample_mask(x.shape, 0.5, 3, seed=1)
+    assert np.all(np.isinf(y[keep])) and np.all(y[~keep] == 0)
