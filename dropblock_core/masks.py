@@ -9,8 +9,6 @@ whatever the block size), which serves every other namespace.
 from __future__ import annotations
 
 import math
-import numbers
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from types import ModuleType
@@ -22,11 +20,11 @@ from ._namespace import is_numpy_namespace, resolve_namespace
 from ._validation import (
     SEED_REGIONS,
     check_choice,
+    check_counter,
     check_drop_prob,
     check_flag,
     check_gamma,
     check_input_shape,
-    check_uint,
     clip_block,
     normalize_block_size,
 )
@@ -96,6 +94,10 @@ def plan_mask(
     spatial = tuple(spatial_list)
     block = clip_block(normalize_block_size(block_size, len(spatial)), spatial)
     empty_map = 0 in spatial
+    seed_grid = spatial if empty_map else seed_grid_shape(block, spatial, seed_region)
+    grid = (1 if share_batch else batch, 1 if share_channels else channels, *seed_grid)
+    if math.prod(grid) > MAX_POSITIONS:
+        raise ValueError(f"shape={shape!r} has more than 2**37 seed positions")
     if empty_map or drop == 0.0 and isinstance(gamma_rule, str):
         value = 0.0
     elif gamma_rule == "exact":
@@ -105,21 +107,7 @@ def plan_mask(
     else:
         value = float(gamma_rule)
     offsets = tuple(seed_offset(b, seed_region) for b in block)
-    seed_grid = spatial if empty_map else seed_grid_shape(block, spatial, seed_region)
-    grid = (1 if share_batch else batch, 1 if share_channels else channels, *seed_grid)
-    if math.prod(grid) > MAX_POSITIONS:
-        raise ValueError(f"shape={shape!r} has more than 2**37 seed positions")
     return MaskPlan(shape, spatial, block, offsets, grid, value, channels_last)
-
-
-def _check_counter(value: Any, name: str, bits: int) -> Any:
-    """Python ints are range-checked; integer arrays (e.g. traced) pass as they are."""
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-        return check_uint(value, name, bits)
-    dtype = getattr(value, "dtype", None)
-    if dtype is None or getattr(value, "shape", None) != () or "int" not in str(dtype):
-        raise TypeError(f"{name} must be a non-negative int or a 0-d integer array, got {value!r}")
-    return value
 
 
 def sample_mask(
@@ -155,7 +143,9 @@ def sample_mask(
     from the reproducible Threefry stream: the same ``seed``, ``step``,
     ``replica`` and parameters give the same bits on every namespace.
     ``stream="native"`` (NumPy only; the default for NumPy without a seed)
-    uses NumPy's own generator.
+    uses NumPy's own generator. ``seed``, ``step`` and ``replica`` are ints
+    or 0-d integer arrays, range-checked alike; only a traced array (under
+    ``jax.jit``, ``torch.compile``) cannot be checked, and is used modulo 2**32.
 
     >>> m = sample_mask((2, 3, 14, 14), 0.1, 7, seed=0)
     >>> m.shape, m.dtype
@@ -228,11 +218,18 @@ def draw_seeds(
     if stream is None:
         stream = "native" if seed is None and numpy_like else "counter"
     check_choice(stream, STREAMS, "stream")
+    if numpy_like and device is not None and not (isinstance(device, str) and device == "cpu"):
+        raise ValueError(f"device must be None or 'cpu' for NumPy, got {device!r}")
     if stream == "native" and not numpy_like:
         raise ValueError(f"stream='native' is only available on NumPy, got xp={xp.__name__!r}")
-    step = _check_counter(step, "step", 32)
-    replica = _check_counter(replica, "replica", 32)
-    seed = secrets.randbits(64) if seed is None else _check_counter(seed, "seed", 64)
+    step = check_counter(step, "step", 32)
+    replica = check_counter(replica, "replica", 32)
+    if seed is None:
+        import secrets  # imported here: it is only needed without a seed
+
+        seed = secrets.randbits(64)
+    else:
+        seed = check_counter(seed, "seed", 64)
 
     total = math.prod(plan.grid)
     if plan.gamma == 0.0 or total == 0:
