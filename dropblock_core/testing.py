@@ -11,7 +11,7 @@
 
 Your function is ``fn(x, drop_prob, block_size) -> y`` on NumPy arrays, in
 training mode, drawing its own randomness (as for :func:`dropblock_core.validate`).
-The strategies need ``hypothesis`` (``pip install 'dropblock-core[testing]'``),
+The strategies need ``hypothesis`` (``python -m pip install ".[testing]"``),
 which only the strategy functions import.
 
 >>> import dropblock_core as db
@@ -236,7 +236,7 @@ def _strategies() -> Any:
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError(
             "dropblock_core.testing's strategies need hypothesis: "
-            "pip install 'dropblock-core[testing]'"
+            'python -m pip install ".[testing]"'
         ) from exc
     return strategies
 

@@ -1,6 +1,6 @@
 """Conformance tests for *your* DropBlock: copy this file into your test suite,
 point ``my_dropblock`` at your implementation, set ``SPEC`` to the convention
-it claims, and run pytest. Needs ``pip install 'dropblock-core[testing]'``.
+it claims, and run pytest. Needs ``python -m pip install ".[testing]"``.
 
 ``my_dropblock(x, drop_prob, block_size) -> y`` takes and returns NumPy arrays
 (``(batch, channels, *spatial)``) in training mode and draws its own randomness.
@@ -14,13 +14,17 @@ import numpy as np
 from hypothesis import given, settings
 
 import dropblock_core as db
-from dropblock_core.testing import assert_conforms, assert_drop_rate, dropblock_cases
+from dropblock_core.testing import (
+    assert_conforms,
+    assert_drop_rate,
+    dropblock_cases,
+)
 
-SPEC = "paper"  # the convention you claim: "paper" or "exact" (plus overrides below)
+SPEC = "paper"  # the convention you claim: "paper", "exact" (+ overrides below)
 
 
 def my_dropblock(x: np.ndarray, drop_prob: float, block_size: int) -> np.ndarray:
-    """Your implementation goes here (this one is the reference, with the paper's gamma)."""
+    """Your implementation goes here (here: the reference, paper's gamma)."""
     return db.dropblock(x, drop_prob, block_size, gamma="paper")
 
 
