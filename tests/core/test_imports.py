@@ -81,7 +81,7 @@ def test_testing_module_does_not_need_hypothesis():
         "    print(exc)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert "pip install 'dropblock-core[testing]'" in out.stdout
+    assert 'python -m pip install ".[testing]"' in out.stdout
 
 
 def test_benchmark_measures_import_times():
