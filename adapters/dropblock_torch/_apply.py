@@ -8,6 +8,9 @@ dropped) and multiplies ``x``'s *bits*: ``bits * 1`` is ``x`` exactly and
 ``bits * 0`` is ``+0.0``; then one in-place multiply by the scale. The
 backward pass (an autograd ``Function``) does the same to the gradient with
 the saved integer mask: two vectorised passes each way, no boolean kernel.
+Under ``torch.compile`` (and ``torch.export``) the plain ``torch.where``
+formula is traced instead: the compiler fuses it into one kernel, and it
+gives the same bits.
 """
 
 from __future__ import annotations
@@ -68,6 +71,10 @@ def masked_scale(x: torch.Tensor, mask: torch.Tensor, scale: torch.Tensor) -> to
     >>> y.sum().backward(); x.grad.tolist()
     [2.0, 0.0, 2.0]
     """
+    if torch.compiler.is_compiling():
+        if x.dtype in (torch.float32, torch.float64):
+            return torch.where(mask, x * scale.to(x.dtype), 0.0)
+        return torch.where(mask, x.float() * scale.float(), 0.0).to(x.dtype)
     return _MaskedScale.apply(x, mask.to(_BITS[x.dtype]), scale)
 
 

@@ -33,7 +33,7 @@ from dropblock_core._validation import check_choice, clip_block, normalize_block
 from dropblock_core.apply import keep_scale
 from dropblock_core.config import DropBlockConfig
 
-__all__ = ["BACKENDS", "MaskSpec", "keep_mask", "numpy_to_torch"]
+__all__ = ["BACKENDS", "MaskSpec", "keep_mask", "numpy_to_torch", "spec_json"]
 
 BACKENDS = ("auto", "numpy", "torch")
 _NUMPY = resolve_namespace(None)  # the core's default namespace (NumPy)
@@ -141,6 +141,75 @@ class MaskSpec:
             kwargs["gamma"] = min(1.0, self.gamma_scale * drop_prob * unit)
             drop_prob = 0.0  # only checked by the core once gamma is a number
         return drop_prob, block, kwargs
+
+
+@torch.compiler.assume_constant_result
+def spec_json(
+    block_size: int | tuple[int, ...],
+    *,
+    gamma: str | float = "exact",
+    seed_region: str = "valid",
+    normalize: str = "global",
+    share_channels: bool = False,
+    share_batch: bool = False,
+    gamma_scale: float = 1.0,
+    eps: float = 0.0,
+    square_block: bool = False,
+    stream: str = "counter",
+    backend: str = "auto",
+) -> str:
+    """The validated :class:`MaskSpec` of these options, as the operator's string.
+
+    Called with constants, so ``torch.compile`` evaluates it once while tracing
+    (it cannot trace the JSON encoder) and eager calls hit a cache.
+
+    >>> MaskSpec.from_json(spec_json(3, share_channels=True)).share_channels
+    True
+    """
+    options = (block_size, gamma, seed_region, normalize, share_channels, share_batch)
+    options += (gamma_scale, eps, square_block, stream, backend)
+    key = tuple((type(value), value) for value in options)  # True == 1 must not share a key
+    if key not in _SPECS:
+        if len(_SPECS) >= 256:
+            _SPECS.clear()
+        _SPECS[key] = _new_spec_json(*options)
+    return _SPECS[key]
+
+
+_SPECS: dict[tuple[Any, ...], str] = {}
+
+
+def _new_spec_json(
+    block_size: int | tuple[int, ...],
+    gamma: str | float,
+    seed_region: str,
+    normalize: str,
+    share_channels: bool,
+    share_batch: bool,
+    gamma_scale: float,
+    eps: float,
+    square_block: bool,
+    stream: str,
+    backend: str,
+) -> str:
+    config = DropBlockConfig(
+        0.0,
+        block_size,
+        gamma=gamma,
+        seed_region=seed_region,
+        normalize=normalize,
+        share_channels=share_channels,
+        share_batch=share_batch,
+    )
+    spec = MaskSpec.of(
+        config,
+        gamma_scale=gamma_scale,
+        eps=eps,
+        square_block=square_block,
+        stream=stream,
+        backend=backend,
+    )
+    return spec.to_json()
 
 
 def numpy_to_torch(mask: Any) -> torch.Tensor:

@@ -17,11 +17,10 @@ from collections.abc import Sequence
 import torch
 from torch.overrides import handle_torch_function, has_torch_function
 
-from dropblock_core._validation import check_flag, check_uint
-from dropblock_core.config import DropBlockConfig
+from dropblock_core._validation import check_drop_prob, check_flag, check_uint
 
 from ._apply import masked_scale, masked_scale_
-from ._op import MaskSpec, keep_mask
+from ._op import keep_mask, spec_json
 
 __all__ = ["as_step", "check_input", "drop_blocks", "dropblock", "seed_words"]
 
@@ -89,27 +88,29 @@ def dropblock(
             mask_backend=mask_backend,
         )
     check_input(x)
-    config = DropBlockConfig(
-        drop_prob,
-        block_size,
+    drop = check_drop_prob(drop_prob)
+    if seed is not None:
+        seed = check_uint(seed, "seed", 64)
+    spec = spec_json(
+        tuple(block_size) if isinstance(block_size, Sequence) else block_size,
         gamma=gamma,
         seed_region=seed_region,
         normalize=normalize,
         share_channels=share_channels,
         share_batch=share_batch,
-        seed=seed,
+        stream="native" if seed is None else "counter",
+        backend=mask_backend,
     )
     step_tensor = as_step(step, x.device)
     replica = check_uint(replica, "replica", 32)
-    if not check_flag(training, "training") or config.drop_prob == 0.0:
+    if not check_flag(training, "training") or drop == 0.0:
         return x
-    spec = MaskSpec.of(config, backend=mask_backend, stream="native" if seed is None else "counter")
     return drop_blocks(
         x,
-        torch.tensor(config.drop_prob, dtype=torch.float64, device=x.device),
+        torch.tensor(drop, dtype=torch.float64, device=x.device),
         None if seed is None else seed_words(seed, x.device),
         step_tensor,
-        spec=spec.to_json(),
+        spec=spec,
         replica=replica,
         generator=generator,
     )
@@ -187,8 +188,7 @@ def drop_blocks(
     ``x`` and changes nothing but the result (and ``x`` with ``inplace=True``).
 
     >>> import torch, dropblock_core
-    >>> from dropblock_torch._op import MaskSpec
-    >>> spec = MaskSpec.of(DropBlockConfig(0.2, 3)).to_json()
+    >>> spec = spec_json(3)
     >>> y = drop_blocks(torch.ones(1, 2, 8, 8), torch.tensor(0.2, dtype=torch.float64),
     ...                 seed_words(1), torch.tensor(4), spec=spec)
     >>> keep = dropblock_core.sample_mask((1, 2, 8, 8), 0.2, 3, seed=1, step=4)

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import functools
 import math
 import numbers
 
 import torch
 
-from dropblock_core.config import DropBlockConfig
-
-from .._op import MaskSpec
+from .._op import spec_json
 
 __all__ = ["alias_spec", "check_fraction", "check_nonnegative", "counters"]
 
@@ -33,8 +30,6 @@ def check_nonnegative(value: object, name: str) -> float:
     return float(value)
 
 
-@torch.compiler.assume_constant_result
-@functools.lru_cache(maxsize=256)
 def alias_spec(
     block_size: int,
     *,
@@ -45,20 +40,19 @@ def alias_spec(
     eps: float,
     square_block: bool,
 ) -> str:
-    """The operator's spec for an upstream convention (paper gamma; seeds from
-    torch's generator). A constant for ``torch.compile``; cached in eager mode."""
-    config = DropBlockConfig(
-        0.0,
+    """The operator's spec for an upstream convention: the paper's gamma, keys
+    drawn from torch's generator (the core's native stream on CPU)."""
+    return spec_json(
         block_size,
         gamma="paper",
         seed_region=seed_region,
         normalize=normalize,
         share_channels=share_channels,
+        gamma_scale=gamma_scale,
+        eps=eps,
+        square_block=square_block,
+        stream="native",
     )
-    spec = MaskSpec.of(
-        config, gamma_scale=gamma_scale, eps=eps, square_block=square_block, stream="native"
-    )
-    return spec.to_json()
 
 
 def counters(p: float, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
