@@ -22,6 +22,8 @@ from torch import nn
 import dropblock_core as db
 from dropblock_core._namespace import resolve_namespace
 from dropblock_core.apply import keep_scale
+from dropblock_core.conformance import validate
+from dropblock_core.conformance.targets import available
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "adapters" / "dropblock_torch"
@@ -496,6 +498,19 @@ def test_dropped_inf_and_nan_become_exactly_zero(dtype, inplace):
     x = x.requires_grad_()
     (grad,) = torch.autograd.grad(dropblock(x, 0.3, 3, seed=2), x, torch.full_like(x, float("inf")))
     assert torch.equal(grad[~mask], torch.zeros_like(grad[~mask]))
+
+
+# --- the validator ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["dropblock_torch DropBlock2d", "dropblock_torch dropblock"])
+def test_the_validators_default_run_checks_the_adapter(name):
+    ready, _ = available()
+    (target,) = [t for t in ready if t.name == name]  # installed torch: in the default run
+    assert not target.third_party and target.claims.name == "exact"
+    report = validate(target.build(), spec=target.claims, budget="quick", name=name)
+    assert report.passed, [(r.check, r.case, r.explanation) for r in report.failures]
+    assert {"drop rate", "block structure", "gradient"} <= {r.check for r in report.results}
 
 
 # --- package hygiene and the guide ------------------------------------------------------------
