@@ -11,9 +11,11 @@ default, the project's machines). Two measurements per shape:
   torchvision's ``drop_block2d`` (``ratio_vs_torchvision``; below 0.1 means
   more than 10x faster).
 
-Each time is the median of ``repeats`` calls; the candidates take turns within
-a repeat, so load on the machine hits them alike. ``python
-benchmarks/run.py --only torch`` (or this file) prints the table.
+The candidates take turns within each of ``repeats`` rounds, so load on the
+machine hits them alike; each time is the median over the rounds, and each
+ratio the median of the per-round ratios (paired measurements, robust to load
+that drifts between rounds). ``python benchmarks/run.py --only torch`` (or
+this file) prints the table.
 """
 
 from __future__ import annotations
@@ -55,7 +57,8 @@ def _training_step(module: nn.Module, x: torch.Tensor, grad: torch.Tensor) -> Ca
     return step
 
 
-def _medians(candidates: dict[str, Callable[[], Any]], repeats: int) -> dict[str, float]:
+def _rounds(candidates: dict[str, Callable[[], Any]], repeats: int) -> dict[str, list[float]]:
+    """Times in ms of each candidate, one per round; the candidates take turns."""
     times: dict[str, list[float]] = {name: [] for name in candidates}
     for fn in candidates.values():  # warm-up
         fn()
@@ -64,7 +67,12 @@ def _medians(candidates: dict[str, Callable[[], Any]], repeats: int) -> dict[str
             start = time.perf_counter()
             fn()
             times[name].append((time.perf_counter() - start) * 1e3)
-    return {name: statistics.median(values) for name, values in times.items()}
+    return times
+
+
+def _paired_ratio(times: dict[str, list[float]], ours: str, theirs: str) -> float:
+    """Median over rounds of ``ours / theirs`` timed in the same round."""
+    return statistics.median(a / b for a, b in zip(times[ours], times[theirs]))
 
 
 def run(shapes: Sequence[tuple[int, ...]], repeats: int, threads: int = 2) -> list[dict[str, Any]]:
@@ -94,15 +102,15 @@ def run(shapes: Sequence[tuple[int, ...]], repeats: int, threads: int = 2) -> li
                 candidates["torchvision_forward"] = lambda: drop_block2d(
                     data, DROP_PROB, BLOCK, training=True
                 )
-            ms = _medians(candidates, repeats)
+            times = _rounds(candidates, repeats)
             row: dict[str, Any] = {"shape": tuple(shape)}
-            row.update({f"{name}_ms": value for name, value in ms.items()})
-            row["ratio_train"] = ms["dropblock_train"] / ms["dropout_train"]
-            row["ratio_forward"] = ms["dropblock_forward"] / ms["dropout_forward"]
+            row.update({f"{name}_ms": statistics.median(v) for name, v in times.items()})
+            row["ratio_train"] = _paired_ratio(times, "dropblock_train", "dropout_train")
+            row["ratio_forward"] = _paired_ratio(times, "dropblock_forward", "dropout_forward")
             row["torchvision"] = torchvision_status
             row["ratio_vs_torchvision"] = (
-                ms["dropblock_forward"] / ms["torchvision_forward"]
-                if "torchvision_forward" in ms
+                _paired_ratio(times, "dropblock_forward", "torchvision_forward")
+                if "torchvision_forward" in times
                 else None
             )
             rows.append(row)
@@ -133,4 +141,4 @@ def _table(rows: list[dict[str, Any]]) -> str:
 
 
 if __name__ == "__main__":
-    print(_table(run(SHAPES, repeats=7)))
+    print(_table(run(SHAPES, repeats=9)))
