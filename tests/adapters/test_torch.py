@@ -349,6 +349,29 @@ def test_bad_layer_parameters_raise(kwargs, error, match):
 
 
 @pytest.mark.parametrize(
+    ("name", "value", "error"),
+    [
+        ("step", True, TypeError),
+        ("step", torch.tensor(True), TypeError),
+        ("step", torch.tensor(3), TypeError),  # set Python ints; the layer keeps the tensor
+        ("step", -1, ValueError),
+        ("step", 2**32, ValueError),
+        ("drop_prob", torch.tensor(0.1), TypeError),
+        ("drop_prob", float("nan"), ValueError),
+        ("layer_id", -1, ValueError),
+    ],
+)
+def test_bad_values_for_the_settable_attributes_raise_and_change_nothing(name, value, error):
+    layer = DropBlock2d(0.1, 3, seed=1)
+    x = positive((2, 3, 8, 8))
+    before = layer(x)
+    with pytest.raises(error, match=name):
+        setattr(layer, name, value)
+    assert (layer.drop_prob, layer.step, layer.layer_id) == (0.1, 0, 0)
+    assert torch.equal(layer(x), before)
+
+
+@pytest.mark.parametrize(
     ("layer", "shape"),
     [(DropBlock1d, (2, 3, 4, 4)), (DropBlock2d, (2, 3, 8)), (DropBlock3d, (2, 3, 4, 4))],
 )
