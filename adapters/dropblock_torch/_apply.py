@@ -123,6 +123,7 @@ def _dropped_on_host(x: torch.Tensor, mask: torch.Tensor) -> Any:
         or x.dtype not in _WIDE
         or mask.shape != x.shape
         or torch._C._functorch.is_functorch_wrapped_tensor(x)
+        or torch._C._functorch.is_functorch_wrapped_tensor(mask)
     ):
         return None
     flat = _memory_order(mask)

@@ -125,10 +125,11 @@ class DropBlockNd(nn.Module, DropBlockLayer):
         )
 
     def extra_repr(self) -> str:
+        names = ("layer_id", 0), ("replica", None), ("inplace", False), ("mask_backend", "auto")
         extras = [
             f"{name}={getattr(self, name)!r}"
-            for name, default in (("replica", None), ("inplace", False), ("mask_backend", "auto"))
-            if getattr(self, name) != default
+            for name, default in names
+            if getattr(self, name) != default and (name != "layer_id" or self.seed is not None)
         ]
         return ", ".join([self.describe(), *extras])
 

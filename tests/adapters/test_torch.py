@@ -454,6 +454,11 @@ def test_extra_repr_shows_the_configuration():
         "inplace=True)"
     )
     assert layer.config.to_dict()["block_size"] == [1, 3, 3]
+    layer.layer_id = 2  # it changes the masks of an explicit seed: shown
+    assert repr(layer).endswith("seed=3, layer_id=2, inplace=True)")
+    unseeded = DropBlock2d()
+    unseeded.layer_id = 2  # no effect without a seed: not shown
+    assert repr(unseeded) == "DropBlock2d(drop_prob=0.1, block_size=7)"
 
 
 def test_layer_in_a_training_loop_gets_finite_gradients():
