@@ -168,7 +168,7 @@ def spec_json(
     """
     options = (block_size, gamma, seed_region, normalize, share_channels, share_batch)
     options += (gamma_scale, eps, square_block, stream, backend)
-    key = tuple((type(value), value) for value in options)  # True == 1 must not share a key
+    key = tuple(map(repr, options))  # 1, True, 1.0 and (1.0, 3) must not share a key
     if key not in _SPECS:
         if len(_SPECS) >= 256:
             _SPECS.clear()

@@ -331,6 +331,17 @@ def test_bad_parameters_raise(kwargs, error, match):
         dropblock(torch.ones(2, 3, 8, 8), **args)
 
 
+def test_lookalike_options_are_checked_even_after_valid_calls():
+    # The validated configuration is cached per call site's options: 3.0, True and
+    # 1 compare equal to 3, 1 and True, but must still be refused.
+    x = torch.ones(2, 3, 8, 8)
+    dropblock(x, 0.1, (3, 3), seed=1)
+    dropblock(x, 0.1, 3, share_channels=True, seed=1)
+    for kwargs in ({"block_size": (3.0, 3)}, {"block_size": 3.0}, {"share_channels": 1}):
+        with pytest.raises(TypeError, match=next(iter(kwargs))):
+            dropblock(x, 0.1, **{"block_size": 3, "seed": 1, **kwargs})
+
+
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [
