@@ -2,8 +2,13 @@
 
 Two expansions give the same mask: a sparse one for NumPy (each seed writes
 its block, O(dropped cells) work) and a dense one using only standard array
-operations (a separable box dilation by cumulative sums, O(1) per element
-whatever the block size), which serves every other namespace.
+operations (a separable box dilation by shifted ORs, ``log2(block)`` per
+element and axis), which serves every other namespace.
+
+``drop_prob`` is a Python float (gamma solved on the host; masks are the same
+bits on every namespace) or a 0-d real array of the computing namespace,
+possibly traced (gamma computed in the graph by :mod:`dropblock_core.graph_gamma`,
+so a changing ``drop_prob`` does not recompile).
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from ._validation import (
     normalize_block_size,
 )
 from .gamma import exact_gamma, paper_gamma, seed_grid_shape, seed_offset
+from .graph_gamma import as_drop_array, drop_namespace, gamma_xp, is_drop_array
 from .rng import MAX_POSITIONS, mask_key, seed_bits, seed_indices_numpy
 
 __all__ = [
@@ -55,8 +61,14 @@ class MaskPlan:
     block: tuple[int, ...]  # clipped to the map
     offsets: tuple[int, ...]  # seed position inside its block, per axis
     grid: tuple[int, ...]  # (batch', channels', *seed grid), logical layout
-    gamma: float
+    gamma: float | Any  # a Python float, or a 0-d array computed in the graph
     channels_last: bool
+
+    @property
+    def host_gamma(self) -> bool:
+        """Whether gamma is a Python float (else a 0-d, possibly traced, array;
+        such a plan is not hashable)."""
+        return isinstance(self.gamma, float)
 
     @property
     def mask_shape(self) -> tuple[int, ...]:
@@ -67,7 +79,7 @@ class MaskPlan:
 
 def plan_mask(
     shape: Sequence[int],
-    drop_prob: float,
+    drop_prob: float | Any,
     block_size: int | Sequence[int],
     *,
     gamma: str | float = "exact",
@@ -75,10 +87,18 @@ def plan_mask(
     channels_last: bool = False,
     share_channels: bool = False,
     share_batch: bool = False,
+    xp: ModuleType | None = None,
 ) -> MaskPlan:
-    """Validate the parameters and resolve gamma, the block and the seed grid."""
+    """Validate the parameters and resolve gamma, the block and the seed grid.
+
+    A 0-d array ``drop_prob`` (of ``xp``; ``None``: its own namespace) gives a
+    gamma computed in the graph for ``gamma="exact"``/``"paper"``.
+    """
     shape = check_input_shape(shape)
-    drop = check_drop_prob(drop_prob)
+    if is_drop_array(drop_prob):
+        drop: float | Any = as_drop_array(drop_prob, None if xp is None else resolve_namespace(xp))
+    else:
+        drop = check_drop_prob(drop_prob)
     gamma_rule = check_gamma(gamma)
     check_choice(seed_region, SEED_REGIONS, "seed_region")
     for name, flag in (
@@ -98,21 +118,28 @@ def plan_mask(
     grid = (1 if share_batch else batch, 1 if share_channels else channels, *seed_grid)
     if math.prod(grid) > MAX_POSITIONS:
         raise ValueError(f"shape={shape!r} has more than 2**37 seed positions")
-    if empty_map or drop == 0.0 and isinstance(gamma_rule, str):
+    value: float | Any
+    if empty_map or isinstance(gamma_rule, float):
+        value = 0.0 if empty_map else gamma_rule
+    elif not isinstance(drop, float):
+        value = gamma_xp(drop, gamma_rule, block, spatial, seed_region, _namespace_of(drop, xp))
+    elif drop == 0.0:
         value = 0.0
     elif gamma_rule == "exact":
         value = exact_gamma(drop, block, spatial, seed_region=seed_region)
-    elif gamma_rule == "paper":
-        value = paper_gamma(drop, block, spatial)
     else:
-        value = float(gamma_rule)
+        value = paper_gamma(drop, block, spatial)
     offsets = tuple(seed_offset(b, seed_region) for b in block)
     return MaskPlan(shape, spatial, block, offsets, grid, value, channels_last)
 
 
+def _namespace_of(drop: Any, xp: ModuleType | None) -> ModuleType:
+    return drop_namespace(drop) if xp is None else resolve_namespace(xp)
+
+
 def sample_mask(
     shape: Sequence[int],
-    drop_prob: float,
+    drop_prob: float | Any,
     block_size: int | Sequence[int],
     *,
     gamma: str | float = "exact",
@@ -134,6 +161,14 @@ def sample_mask(
     batch axis with ``share_batch=True`` and along the channel axis with
     ``share_channels=True``, so it broadcasts against the input.
 
+    ``drop_prob`` is a Python float, or a 0-d real floating array (of ``xp``;
+    with ``xp=None``, of its own namespace), possibly traced (``jax.jit``,
+    ``torch.compile``): gamma and the gap thresholds are then computed in the
+    graph (:mod:`dropblock_core.graph_gamma`), so a changing ``drop_prob``
+    does not recompile. Concrete arrays are range-checked; traced ones cannot
+    be. The in-graph gamma agrees with the host's to rounding, so masks may
+    differ from those of the same Python float in rare words.
+
     ``gamma`` is ``"exact"`` (hits ``drop_prob`` in expectation), ``"paper"``
     or a seed probability. ``seed_region`` is ``"valid"`` (blocks inside the
     map) or ``"full"`` (seeds anywhere, blocks clipped). A block larger than
@@ -154,7 +189,12 @@ def sample_mask(
     True
     >>> sample_mask((4, 8, 9), 0.2, 3, seed=1, share_channels=True).shape
     (4, 1, 9)
+    >>> import numpy as np  # an array drop_prob: gamma computed in the graph
+    >>> sample_mask((2, 3, 14, 14), np.asarray(0.1), 7, seed=0).shape
+    (2, 3, 14, 14)
     """
+    if xp is None and is_drop_array(drop_prob):
+        xp = _namespace_of(drop_prob, None)
     plan = plan_mask(
         shape,
         drop_prob,
@@ -164,6 +204,7 @@ def sample_mask(
         channels_last=channels_last,
         share_channels=share_channels,
         share_batch=share_batch,
+        xp=xp,
     )
     return sample_planned_mask(
         plan, seed=seed, step=step, replica=replica, stream=stream, xp=xp, device=device
@@ -232,16 +273,19 @@ def draw_seeds(
         seed = check_counter(seed, "seed", 64)
 
     total = math.prod(plan.grid)
-    if plan.gamma == 0.0 or total == 0:
+    gamma = plan.gamma
+    if not plan.host_gamma and numpy_like:
+        gamma = float(gamma)  # NumPy arrays are concrete: the host path, same thresholds
+    if total == 0 or isinstance(gamma, float) and gamma == 0.0:
         return None
     if stream == "native":
-        return _native_seed_indices(plan.gamma, total, seed, step, replica)
-    if plan.gamma >= 1.0:  # every position is a seed: no randomness left
+        return _native_seed_indices(gamma, total, seed, step, replica)
+    if isinstance(gamma, float) and gamma >= 1.0:  # every position is a seed
         return xp.ones((total,), dtype=xp.bool, device=device)
     key = mask_key(seed, step, replica, xp)
     if numpy_like and isinstance(key[0], int):
-        return seed_indices_numpy(key, plan.gamma, total)
-    return seed_bits(key, plan.gamma, total, xp, device)
+        return seed_indices_numpy(key, gamma, total)
+    return seed_bits(key, gamma, total, xp, device)
 
 
 def _native_seed_indices(
@@ -328,26 +372,30 @@ def _dilate_axis(seeds: Any, axis: int, size: int, block: int, offset: int, xp: 
     """OR of the seeds whose block covers each cell, along one axis.
 
     Cell ``i`` is covered by seeds ``i + offset - block + 1 .. i + offset``
-    (clipped to the seed grid): a difference of two shifted slices of the
-    cumulative sum, extended by ``block`` cells of its edge values on each side.
+    (clipped to the seed grid). After padding with ``block - 1 - offset``
+    False cells in front, that is a window of ``block`` cells starting at
+    ``i``: built by doubling (windows of 1, 2, 4, ... cells, then one last
+    overlapping OR), ``ceil(log2(block))`` boolean ORs per cell.
     """
-    sums = xp.cumulative_sum(xp.astype(seeds, xp.int32), axis=axis, include_initial=True)
-    edge_shape = list(sums.shape)
-    edge_shape[axis] = block
-    last = sums[(slice(None),) * axis + (slice(-1, None), ...)]
-    extended = xp.concat(
-        (
-            xp.zeros_like(xp.broadcast_to(last, tuple(edge_shape))),
-            sums,
-            xp.broadcast_to(last, tuple(edge_shape)),
-        ),
-        axis=axis,
-    )
 
-    def window(start: int) -> Any:
-        return extended[(slice(None),) * axis + (slice(start, start + size), ...)]
+    def cells(a: Any, start: int, length: int) -> Any:
+        return a[(slice(None),) * axis + (slice(start, start + length), ...)]
 
-    return (window(block + offset + 1) - window(block + offset - block + 1)) > 0
+    def falses(length: int) -> Any:
+        pad_shape = list(seeds.shape)
+        pad_shape[axis] = length
+        return xp.broadcast_to(xp.zeros_like(cells(seeds, 0, 1)), tuple(pad_shape))
+
+    front = block - 1 - offset
+    back = size + block - 1 - front - seeds.shape[axis]  # window i ends at i + block - 1
+    window = xp.concat((falses(front), seeds, falses(back)), axis=axis)
+    width = 1
+    while width < block:
+        step = min(width, block - width)  # the last step may overlap: OR is idempotent
+        length = window.shape[axis] - step
+        window = xp.logical_or(cells(window, 0, length), cells(window, step, length))
+        width += step
+    return cells(window, 0, size)
 
 
 def _expand_dense(plan: MaskPlan, seeds: Any, xp: ModuleType) -> Any:
