@@ -65,15 +65,8 @@ def _link_distributions(names: set[str], into: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def plain_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    tmp = tmp_path_factory.mktemp("plain")
-    wheels = tmp / "wheels"
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
-         "--no-index", "-w", str(wheels), str(ROOT)],
-        check=True,
-    )  # fmt: skip
-    (wheel,) = wheels.glob("dropblock_core-*.whl")
+def plain_env(tmp_path_factory: pytest.TempPathFactory, wheel: Path) -> dict[str, Any]:
+    tmp = tmp_path_factory.mktemp("plain")  # the wheel: built once per run (tests/conftest.py)
     with zipfile.ZipFile(wheel) as zf:
         metadata = zf.read(next(n for n in zf.namelist() if n.endswith(".dist-info/METADATA")))
     message = email.parser.Parser().parsestr(metadata.decode())
@@ -85,6 +78,7 @@ def plain_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         [sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet",
          "--no-deps", "--no-index", str(wheel)],
         check=True,
+        timeout=300,
     )  # fmt: skip
     deps = tmp / "core-deps"
     _link_distributions(_closure(core), deps)
@@ -120,6 +114,7 @@ def test_the_environment_has_the_core_dependencies_only(plain_env):
         check=True,
         cwd=plain_env["tmp"],
         env={k: v for k, v in os.environ.items() if not k.startswith("PYTHON")},
+        timeout=120,
     )
     path, missing = out.stdout.splitlines()
     assert "site-packages" in path and str(ROOT) not in path  # the installed wheel
