@@ -393,5 +393,7 @@ def test_package_imports_no_other_framework():
         "bad = [m for m in ('torch', 'tensorflow', 'flax', 'keras', 'cupy') if m in sys.modules]\n"
         "print(bad)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
     assert out.stdout.strip() == "[]"

@@ -578,7 +578,7 @@ def test_importing_the_adapter_leaves_other_frameworks_out():
         "print(sorted({'jax', 'tensorflow', 'keras', 'timm', 'torchvision'} & set(sys.modules)))"
     )
     result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )
     assert result.stdout.strip() == "[]"
 

@@ -31,6 +31,7 @@ def _modules_after(code: str) -> set[str]:
         capture_output=True,
         text=True,
         check=True,
+        timeout=120,
     )
     return set(json.loads(out.stdout.splitlines()[-1]))
 
@@ -80,7 +81,9 @@ def test_testing_module_does_not_need_hypothesis():
         "except ImportError as exc:\n"
         "    print(exc)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
     assert 'python -m pip install ".[testing]"' in out.stdout
 
 
