@@ -36,6 +36,7 @@ __all__ = [
     "library",
     "missing_features",
     "namespace",
+    "needs_marker_error",
     "requested_backends",
     "to_numpy",
     "widest_float",
@@ -82,7 +83,7 @@ def _jax_without_x64() -> bool:
 
 
 # feature -> backend -> (does it lack the feature now?, why). The only place a
-# backend's gaps are written; tests/test_backends_table.py checks every entry.
+# backend's gaps are written; tests/test_backend_fixtures.py checks every entry.
 _NO_X64 = (_jax_without_x64, "JAX without 64-bit types (JAX_ENABLE_X64) makes it 32-bit")
 LACKS: dict[str, dict[Backend, tuple[Callable[[], bool], str]]] = {
     "float16": {
@@ -112,6 +113,17 @@ def missing_features(backend: Backend, features: Iterable[str]) -> dict[str, str
         if lacks():
             out[feature] = why
     return out
+
+
+def needs_marker_error(item: Any) -> str | None:
+    """Why ``item``'s ``needs`` markers cannot work (unknown or no feature, or
+    no ``xp`` fixture to skip through), or None when they can."""
+    for marker in item.iter_markers("needs"):
+        if not marker.args or set(marker.args) - FEATURES:
+            return f"{item.nodeid}: unknown needs{marker.args}; known: {sorted(FEATURES)}"
+        if "xp" not in getattr(item, "fixturenames", ()):
+            return f"{item.nodeid}: needs{marker.args} without the xp fixture"
+    return None
 
 
 def dtype_params(*names: str) -> list[Any]:

@@ -24,6 +24,7 @@ from tests.backends import (
     library,
     missing_features,
     namespace,
+    needs_marker_error,
     requested_backends,
     to_numpy,
 )
@@ -45,12 +46,9 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """A ``needs`` marker names known features and sits on a test that takes ``xp``."""
     for item in items:
-        for marker in item.iter_markers("needs"):
-            unknown = set(marker.args) - FEATURES
-            if unknown or not marker.args:
-                raise pytest.UsageError(f"{item.nodeid}: unknown needs{marker.args}")
-            if "xp" not in getattr(item, "fixturenames", ()):
-                raise pytest.UsageError(f"{item.nodeid}: needs{marker.args} without the xp fixture")
+        error = needs_marker_error(item)
+        if error:
+            raise pytest.UsageError(error)
 
 
 @pytest.fixture(params=backend_params(REQUESTED))

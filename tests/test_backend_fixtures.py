@@ -28,6 +28,7 @@ from tests.backends import (
     backend_params,
     missing_features,
     namespace,
+    needs_marker_error,
     requested_backends,
     to_numpy,
 )
@@ -185,15 +186,29 @@ def test_the_fixtures_fail_skip_and_run_as_declared(tmp_path):
     assert "3 passed, 3 skipped, 2 errors" in out.stdout.splitlines()[-1]
 
 
+class _Item:
+    """What needs_marker_error reads of a collected test."""
+
+    def __init__(self, fixturenames, *markers):
+        self.nodeid, self.fixturenames, self.markers = "t.py::test", fixturenames, markers
+
+    def iter_markers(self, name):
+        return iter(self.markers if name == "needs" else ())
+
+
 @pytest.mark.parametrize(
-    ("marker", "message"),
+    ("fixtures", "marker", "message"),
     [
-        ('@pytest.mark.needs("float17")', "unknown needs('float17',)"),
-        ('@pytest.mark.needs("float16")', "needs('float16',) without the xp fixture"),
+        (["xp"], pytest.mark.needs("float17").mark, "t.py::test: unknown needs('float17',)"),
+        (["xp"], pytest.mark.needs().mark, "t.py::test: unknown needs()"),
+        (["x"], pytest.mark.needs("float16").mark, "needs('float16',) without the xp fixture"),
+        (["xp"], pytest.mark.needs("float16", "int64").mark, None),
     ],
 )
-def test_a_needs_marker_that_cannot_work_is_a_usage_error(tmp_path, marker, message):
-    source = f"import pytest\n\n\n{marker}\ndef test_probe():\n    pass\n"
-    out = _run_probe(tmp_path, source, "numpy")
-    assert out.returncode == pytest.ExitCode.USAGE_ERROR, out.stdout + out.stderr
-    assert message in out.stdout + out.stderr
+def test_a_needs_marker_that_cannot_work_is_refused(fixtures, marker, message):
+    """conftest turns this message into a usage error at collection."""
+    error = needs_marker_error(_Item(fixtures, marker))
+    if message is None:
+        assert error is None
+    else:
+        assert message in error

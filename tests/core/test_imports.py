@@ -4,6 +4,7 @@ ratio itself (<= 1.5x ``import numpy``) is printed by ``dropblock-core bench``."
 
 from __future__ import annotations
 
+import functools
 import json
 import subprocess
 import sys
@@ -25,7 +26,8 @@ HEAVY = (
 )
 
 
-def _modules_after(code: str) -> set[str]:
+@functools.cache  # "import dropblock_core" is asked twice: one child process
+def _modules_after(code: str) -> frozenset[str]:
     out = subprocess.run(
         [sys.executable, "-c", f"{code}\nimport sys, json\nprint(json.dumps(sorted(sys.modules)))"],
         capture_output=True,
@@ -33,7 +35,7 @@ def _modules_after(code: str) -> set[str]:
         check=True,
         timeout=120,
     )
-    return set(json.loads(out.stdout.splitlines()[-1]))
+    return frozenset(json.loads(out.stdout.splitlines()[-1]))
 
 
 def test_import_leaves_the_heavy_modules_out():
