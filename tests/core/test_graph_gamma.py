@@ -9,11 +9,7 @@ from __future__ import annotations
 import functools
 import itertools
 import math
-import os
-import subprocess
-import sys
 from decimal import Decimal, localcontext
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -30,6 +26,7 @@ from dropblock_core.graph_gamma import (
 )
 from dropblock_core.rng import gap_thresholds
 from tests.backends import to_numpy, widest_float
+from tests.core import x64
 
 # (spatial, block): 1-D, 2-D, 3-D, block 1 (dropout), block = map, rectangular blocks.
 GEOMETRIES = [
@@ -324,31 +321,32 @@ def test_jax_traced_drop_prob_mask_equals_eager_and_host(jax):
         )
 
 
+x64.add(
+    "float64_gamma",
+    """
+    import numpy as np, jax, jax.numpy as jnp, dropblock_core as db
+    from dropblock_core.graph_gamma import exact_gamma_xp, gap_thresholds_xp
+    from dropblock_core.rng import gap_thresholds
+    g = jax.jit(lambda p: exact_gamma_xp(p, (7, 7), (14, 14), "valid", jnp))(jnp.float64(0.1))
+    assert g.dtype == jnp.float64, g.dtype
+    assert abs(float(g) - db.exact_gamma(0.1, 7, (14, 14))) <= 2e-14 * float(g)  # 8 eps + host error
+    assert (np.asarray(gap_thresholds_xp(g, jnp)) == gap_thresholds(float(g))).all()
+    f = jax.jit(lambda p: db.sample_mask((2, 4, 14, 14), p, 7, seed=1, xp=jnp))
+    want = db.sample_mask((2, 4, 14, 14), 0.1, 7, seed=1, gamma=float(g))
+    assert (np.asarray(f(jnp.float64(0.1))) == want).all()
+    print("ok")
+    """,
+)
+
+
 @pytest.mark.slow
 @pytest.mark.usefixtures("jax")
 def test_jax_float64_gamma_matches_host_thresholds_and_masks():
-    """With 64-bit types (own process: the flag is global), JAX computes in
-    float64 and its thresholds and masks are the host's of the in-graph gamma."""
-    code = """
-import numpy as np, jax, jax.numpy as jnp, dropblock_core as db
-from dropblock_core.graph_gamma import exact_gamma_xp, gap_thresholds_xp
-from dropblock_core.rng import gap_thresholds
-g = jax.jit(lambda p: exact_gamma_xp(p, (7, 7), (14, 14), "valid", jnp))(jnp.float64(0.1))
-assert g.dtype == jnp.float64, g.dtype
-assert abs(float(g) - db.exact_gamma(0.1, 7, (14, 14))) <= 2e-14 * float(g)  # 8 eps + host error
-assert (np.asarray(gap_thresholds_xp(g, jnp)) == gap_thresholds(float(g))).all()
-f = jax.jit(lambda p: db.sample_mask((2, 4, 14, 14), p, 7, seed=1, xp=jnp))
-want = db.sample_mask((2, 4, 14, 14), 0.1, 7, seed=1, gamma=float(g))
-assert (np.asarray(f(jnp.float64(0.1))) == want).all()
-print("ok")
-"""
-    env = {**os.environ, "JAX_ENABLE_X64": "1", "JAX_PLATFORMS": "cpu"}
-    root = Path(__file__).resolve().parents[2]
-    env["PYTHONPATH"] = os.pathsep.join([str(root), env.get("PYTHONPATH", "")])
-    out = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300
-    )
-    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
+    """With 64-bit types (a child process: the flag is global, tests/core/x64.py),
+    JAX computes in float64 and its thresholds and masks are the host's of the
+    in-graph gamma."""
+    out = x64.result("float64_gamma")
+    assert out.strip() == "ok", out
 
 
 @pytest.mark.filterwarnings("ignore::UserWarning")  # Dynamo's notes on lru_cache/graph breaks

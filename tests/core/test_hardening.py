@@ -5,7 +5,6 @@ and huge or odd parameters give ValueError/TypeError naming them."""
 from __future__ import annotations
 
 import math
-import os
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ from dropblock_core._validation import check_counter, is_traced
 from dropblock_core.gamma import MAX_DISTINCT_COUNTS, _axis_histogram, coverage_counts
 from dropblock_core.threefry import threefry2x32
 from tests.backends import dtype_params, to_numpy
+from tests.core import x64
 
 SHAPE, DROP, BLOCK = (2, 3, 14, 14), 0.2, 3
 INT_DTYPES = ["int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"]
@@ -102,27 +102,24 @@ def test_jax_concrete_counters_are_checked_and_traced_ones_pass(jax):
     assert seen == [True]
 
 
+x64.add(
+    "uint64_seed",
+    f"""
+    import numpy as np, jax.numpy as jnp, dropblock_core as db
+    shape = {SHAPE!r}
+    m = db.sample_mask(shape, 0.2, 3, seed=jnp.uint64(2**40 + 5), xp=jnp)
+    want = db.sample_mask(shape, 0.2, 3, seed=2**40 + 5)
+    five = db.sample_mask(shape, 0.2, 3, seed=5)
+    print(bool((np.asarray(m) == want).all()), bool((np.asarray(m) == five).all()))
+    """,
+)
+
+
 @pytest.mark.usefixtures("jax")
 def test_jax_uint64_seed_keeps_its_high_word():
-    # Needs 64-bit JAX types, so it runs in a fresh interpreter.
-    code = (
-        "import numpy as np, jax.numpy as jnp, dropblock_core as db\n"
-        f"shape = {SHAPE!r}\n"
-        "m = db.sample_mask(shape, 0.2, 3, seed=jnp.uint64(2**40 + 5), xp=jnp)\n"
-        "want = db.sample_mask(shape, 0.2, 3, seed=2**40 + 5)\n"
-        "five = db.sample_mask(shape, 0.2, 3, seed=5)\n"
-        "print(bool((np.asarray(m) == want).all()), bool((np.asarray(m) == five).all()))\n"
-    )
-    env = {**os.environ, "JAX_ENABLE_X64": "1", "JAX_PLATFORMS": "cpu"}
-    out = subprocess.run(
-        [sys.executable, "-W", "error", "-c", code],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=True,
-        timeout=300,
-    )
-    assert out.stdout.split() == ["True", "False"]  # before: False True
+    # Needs 64-bit JAX types: run in the child interpreter of tests/core/x64.py.
+    out = x64.result("uint64_seed")
+    assert out.split() == ["True", "False"], out  # before: False True
 
 
 def test_torch_counters_are_checked(torch):
