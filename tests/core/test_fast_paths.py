@@ -65,8 +65,9 @@ def test_native_jax_loop_equals_the_standard_paths(jax, gamma, n_groups):
 
 
 @given(mask_cases())
-# 15 compared cases: about 14 of the 20 drawn before assume() used the counter stream.
-@settings(max_examples=15, deadline=None)
+# 11 compared cases: of the 20 drawn before assume(), 30-70 % (about half) used the
+# counter stream (counted with hypothesis events over five seeds).
+@settings(max_examples=11, deadline=None)
 def test_jax_masks_equal_numpy_eagerly(jax, c):
     """Ranks 1-3, rectangular and even blocks, both regions, shared axes,
     channels-last, gamma rules; empty and tiny grids."""

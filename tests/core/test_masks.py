@@ -87,8 +87,9 @@ def test_mask_is_exactly_the_union_of_its_seeds_blocks(c):
 
 
 @given(mask_cases())
-# 75 compared cases: about 70 of the 100 drawn before assume() had seeds to compare.
-@settings(max_examples=75, deadline=None)
+# 55 compared cases: of the 100 drawn before assume(), 40-62 % had seeds to compare
+# (counted with hypothesis events over four seeds).
+@settings(max_examples=55, deadline=None)
 def test_sparse_and_dense_expansions_agree(c):
     shape, opts = _shape(c), _options(c)
     plan = plan_mask(shape, c["drop"], c["block"], **opts)
@@ -225,8 +226,8 @@ def test_native_stream_is_numpy_only():
 
 
 @given(mask_cases())
-# 70 compared cases: about 67 of the 120 drawn before assume() used the counter stream.
-@settings(max_examples=70, deadline=None)
+# 75 compared cases: of the 120 drawn before assume(), 49-76 % used the counter stream.
+@settings(max_examples=75, deadline=None)
 def test_dense_standard_path_equals_numpy_fast_path(c):
     import array_api_strict
 
