@@ -187,6 +187,7 @@ def test_exit_codes_of_the_console_script(tmp_path, argv, code):
         capture_output=True,
         text=True,
         cwd=ROOT,
+        timeout=300,
     )
     assert out.returncode == code, out.stderr
     assert "Traceback" not in out.stderr
