@@ -11,6 +11,7 @@ callable imports no framework).
 
 from __future__ import annotations
 
+from . import checks  # noqa: F401  (the built-in checks register themselves, in order)
 from .budget import BUDGETS, Budget
 from .check import Check, Context
 from .implementation import Implementation, seed_global_rngs

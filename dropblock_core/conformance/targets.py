@@ -54,9 +54,10 @@ class _Stream:
     def __init__(self) -> None:
         self.seed, self.step = 0, 0
 
-    def next(self) -> dict[str, int]:
+    def advance(self) -> int:
+        """The next call's step."""
         self.step += 1
-        return {"seed": self.seed, "step": self.step}
+        return self.step
 
     def reseed(self, seed: int) -> None:
         self.seed, self.step = seed, 0
@@ -75,7 +76,8 @@ def reference(**options: Any) -> Implementation:
     stream = _Stream()
 
     def forward(x: np.ndarray, drop_prob: float, block_size: int) -> np.ndarray:
-        return dropblock(x, drop_prob, block_size, **stream.next(), **options)
+        step = stream.advance()
+        return dropblock(x, drop_prob, block_size, seed=stream.seed, step=step, **options)
 
     def evaluate(x: np.ndarray, drop_prob: float, block_size: int) -> np.ndarray:
         return dropblock(x, drop_prob, block_size, training=False, **options)
@@ -90,7 +92,7 @@ def _reference_torch() -> Implementation:
 
     stream = _Stream()
     return wrap_torch(
-        lambda t, p, b: dropblock(t, p, b, **stream.next()),
+        lambda t, p, b: dropblock(t, p, b, seed=stream.seed, step=stream.advance()),
         fn_eval=lambda t, p, b: dropblock(t, p, b, training=False),
         reseed=stream.reseed,
     )

@@ -27,6 +27,7 @@ __all__ = [
     "check_identity",
     "check_input_untouched",
     "edge_cases",
+    "run_edge_case",
 ]
 
 FLOAT16_MAX = 65504
@@ -213,6 +214,7 @@ def edge_cases(ndim: int) -> list[EdgeCase]:
 
 
 def run_edge_case(ctx: Context, case: EdgeCase) -> CheckResult:
+    """Each edge case is its own function of the context."""
     return case(ctx)
 
 
