@@ -19,7 +19,7 @@ from .check import Check
 __all__ = ["check_names", "get_check", "register", "registered", "select", "unregister"]
 
 _CHECKS: dict[str, Check[Any]] = {}
-_BUILT_IN = __package__ + ".checks"
+_BUILT_IN = __name__.rpartition(".")[0] + ".checks"
 
 
 def _load_built_ins() -> None:
@@ -29,8 +29,10 @@ def _load_built_ins() -> None:
 def register(check: Check[Any]) -> Check[Any]:
     """Add ``check`` after every registered one; returns it.
 
-    >>> check_names()[:2]
-    ('drop rate', 'block structure')
+    >>> demo = Check("demo", "", lambda ndim: [], lambda ctx, case: None)
+    >>> register(demo) is demo, check_names()[-1]
+    (True, 'demo')
+    >>> unregister("demo")
     """
     if not isinstance(check, Check):
         raise TypeError(f"check must be a Check, got {check!r}")
@@ -56,7 +58,11 @@ def registered() -> tuple[Check[Any], ...]:
 
 
 def check_names() -> tuple[str, ...]:
-    """The names of the registered checks, in run order."""
+    """The names of the registered checks, in run order.
+
+    >>> check_names()[:2]
+    ('drop rate', 'block structure')
+    """
     return tuple(c.name for c in registered())
 
 

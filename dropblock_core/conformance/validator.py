@@ -40,8 +40,8 @@ class Step(NamedTuple):
 
 def plan(ndim: int, checks: Sequence[Check[Any]] | None = None) -> list[Step]:
     """Every step of a run on an implementation of spatial rank ``ndim``, in
-    order: the cases of each check (all registered ones by default), then the
-    reviews, which so judge every call the cases made.
+    order: the cases of each check (all registered ones by default), then
+    their reviews, which thus judge every call made by every case.
 
     >>> steps = plan(2)
     >>> steps[0].check.name, steps[-1].check.name, steps[-1].review
