@@ -27,7 +27,11 @@ __all__ = ["TARGETS", "Target", "available", "reference"]
 
 @dataclasses.dataclass(frozen=True)
 class Target:
-    """A named implementation, the spec it claims and the modules it needs."""
+    """An implementation to validate: its name, the spec it claims, how to
+    build it and the modules it needs. ``third_party``: not this project's
+    (``--reference-only`` leaves it out; a user's ``--target`` is one too);
+    ``source``: where its claim comes from (the report's note); ``budget``: a
+    smaller named budget for slow targets (``""``: the run's)."""
 
     name: str
     claims: Spec
@@ -36,11 +40,28 @@ class Target:
     ndim: int = 2
     third_party: bool = True
     source: str = ""
-    budget: str = ""  # a smaller named budget for slow targets; "" = the run's
+    budget: str = ""
 
     def missing(self) -> list[str]:
         """Required modules that are not installed."""
         return [m for m in self.requires if importlib.util.find_spec(m) is None]
+
+
+class _Stream:
+    """The reference's seed stream under test: a fixed seed and a step counting
+    calls, restarted by reseeding (which also seeds the global generators)."""
+
+    def __init__(self) -> None:
+        self.seed, self.step = 0, 0
+
+    def advance(self) -> int:
+        """The next call's step."""
+        self.step += 1
+        return self.step
+
+    def reseed(self, seed: int) -> None:
+        self.seed, self.step = seed, 0
+        seed_global_rngs(seed)
 
 
 def reference(**options: Any) -> Implementation:
@@ -52,41 +73,28 @@ def reference(**options: Any) -> Implementation:
     >>> impl.reseed(0); bool(np.all(a == impl(np.ones((1, 1, 8, 8), np.float32), 0.3, 3)))
     True
     """
-    state = {"seed": 0, "step": 0}
-    last = bool(options.get("channels_last", False))
+    stream = _Stream()
 
     def forward(x: np.ndarray, drop_prob: float, block_size: int) -> np.ndarray:
-        state["step"] += 1
-        return dropblock(
-            x, drop_prob, block_size, seed=state["seed"], step=state["step"], **options
-        )
+        step = stream.advance()
+        return dropblock(x, drop_prob, block_size, seed=stream.seed, step=step, **options)
 
     def evaluate(x: np.ndarray, drop_prob: float, block_size: int) -> np.ndarray:
         return dropblock(x, drop_prob, block_size, training=False, **options)
 
-    def reseed(seed: int) -> None:
-        state["seed"], state["step"] = seed, 0
-        seed_global_rngs(seed)
-
-    return Implementation(forward, eval=evaluate, reseed=reseed, channels_last=last)
+    last = bool(options.get("channels_last", False))
+    return Implementation(forward, eval=evaluate, reseed=stream.reseed, channels_last=last)
 
 
 def _reference_torch() -> Implementation:
     """The reference computing on torch tensors (array-API path), with autograd."""
     import array_api_compat.torch  # noqa: F401  (the torch namespace the core uses)
 
-    state = {"seed": 0, "step": 0}
-
-    def run(t: Any, drop_prob: float, block_size: int) -> Any:
-        state["step"] += 1
-        return dropblock(t, drop_prob, block_size, seed=state["seed"], step=state["step"])
-
-    def reseed(seed: int) -> None:
-        state["seed"], state["step"] = seed, 0
-        seed_global_rngs(seed)
-
+    stream = _Stream()
     return wrap_torch(
-        run, fn_eval=lambda t, p, b: dropblock(t, p, b, training=False), reseed=reseed
+        lambda t, p, b: dropblock(t, p, b, seed=stream.seed, step=stream.advance()),
+        fn_eval=lambda t, p, b: dropblock(t, p, b, training=False),
+        reseed=stream.reseed,
     )
 
 

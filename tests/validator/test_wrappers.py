@@ -21,7 +21,18 @@ from dropblock_core.conformance import (
 from dropblock_core.conformance.targets import TARGETS
 
 # The core's dense path on torch is slower than its NumPy path: fewer samples here.
-TINY = Budget("tiny", 8, 512, 1 << 16, 128, 1536, 6, 3, 64)
+TINY = Budget(
+    "tiny",
+    base="quick",
+    sizes={
+        "drop rate": {"calls": 8, "masks": 512, "elements": 1 << 16},
+        "block structure": {"masks": 128},
+        "seed positions": {"masks": 1536},
+        "mask coupling": {"pairs": 6},
+        "rescale": {"calls": 3},
+        "edge cases": {"calls": 64},
+    },
+)
 
 
 def _torch_reference(**options):
