@@ -122,6 +122,22 @@ def _check_counter(value: Any, name: str, bits: int) -> Any:
     return value
 
 
+def _check_seed(seed: Any) -> Any:
+    """A seed: an int in [0, 2**64), a 0-d integer array (used modulo 2**32)
+    or a pair ``(low, high)`` of 32-bit words, ints or 0-d integer arrays (a
+    64-bit seed where arrays have no 64-bit integers, e.g. a traced JAX key).
+    A pair of ints (or NumPy words) becomes the int ``low + high * 2**32``."""
+    if not isinstance(seed, tuple):
+        return _check_counter(seed, "seed", 64)
+    if len(seed) != 2:
+        raise TypeError(f"seed as words must be a pair (low, high), got {seed!r}")
+    low, high = (_check_counter(word, "seed", 32) for word in seed)
+    if all(isinstance(word, (int, np.ndarray)) for word in (low, high)):  # concrete on the host
+        low, high = (check_uint(int(word), "seed", 32) for word in (low, high))
+        return low | high << 32
+    return low, high
+
+
 def sample_mask(
     shape: Sequence[int],
     drop_prob: float,
@@ -232,7 +248,7 @@ def draw_seeds(
         raise ValueError(f"stream='native' is only available on NumPy, got xp={xp.__name__!r}")
     step = _check_counter(step, "step", 32)
     replica = _check_counter(replica, "replica", 32)
-    seed = secrets.randbits(64) if seed is None else _check_counter(seed, "seed", 64)
+    seed = secrets.randbits(64) if seed is None else _check_seed(seed)
 
     total = math.prod(plan.grid)
     if plan.gamma == 0.0 or total == 0:

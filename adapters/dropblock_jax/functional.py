@@ -13,7 +13,8 @@ from dropblock_core._validation import check_flag
 from dropblock_core.apply import apply_mask
 from dropblock_core.config import DropBlockConfig
 
-from .mask import _check_seed, _check_static, mask_for, plan_for
+from .layout import check_rank
+from .mask import _check_static, mask_for, plan_for, resolve_seed
 
 __all__ = ["dropblock"]
 
@@ -34,6 +35,7 @@ def dropblock(
     replica: int | Any = 0,
     training: bool = True,
     channels_last: bool = False,
+    spatial_dims: int | None = None,
     gamma: str | float = "exact",
     seed_region: str = "valid",
     normalize: str = "global",
@@ -77,10 +79,12 @@ def dropblock(
         share_batch=share_batch,
     )
     check_flag(training, "training")
-    _check_seed(seed)
+    seed = resolve_seed(seed)
     x = x if isinstance(x, jax.Array) else jnp.asarray(x)
     if not jnp.issubdtype(x.dtype, jnp.floating):
         raise TypeError(f"x must have a floating dtype, got {x.dtype}")
+    check_flag(channels_last, "channels_last")
+    check_rank(x.shape, spatial_dims, block_size, channels_last)
     plan = plan_for(x.shape, config, channels_last)
     if not training or config.drop_prob == 0.0:
         return x

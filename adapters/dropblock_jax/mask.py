@@ -18,11 +18,22 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from dropblock_core._validation import check_uint
+from dropblock_core._validation import check_flag, check_uint
 from dropblock_core.config import DropBlockConfig
 from dropblock_core.masks import MaskPlan, plan_mask, sample_planned_mask
 
-__all__ = ["dense_mask", "host_mask", "keep_mask", "mask_for", "plan_for", "uses_host_path"]
+from .keys import is_key, seed_from_key
+from .layout import check_rank
+
+__all__ = [
+    "dense_mask",
+    "host_mask",
+    "keep_mask",
+    "mask_for",
+    "plan_for",
+    "resolve_seed",
+    "uses_host_path",
+]
 
 
 def _check_static(value: Any, name: str) -> None:
@@ -35,10 +46,20 @@ def _check_static(value: Any, name: str) -> None:
         )
 
 
-def _check_seed(seed: Any) -> None:
-    """JAX functions are pure: the seed must be given (an int or a 0-d int array)."""
+def resolve_seed(seed: Any) -> Any:
+    """The seed the core draws from: a PRNG key becomes its seed
+    (:func:`dropblock_jax.keys.seed_from_key`); ints and 0-d integer arrays
+    pass as they are. JAX functions are pure, so ``None`` is refused.
+
+    >>> import jax
+    >>> resolve_seed(jax.random.key(3)), resolve_seed(3)
+    (3, 3)
+    """
     if seed is None:
-        raise TypeError("seed must be an int or a 0-d integer array, got None")
+        raise TypeError(
+            "seed must be an int, a 0-d integer array or a PRNG key (jax.random.key), got None"
+        )
+    return seed_from_key(seed) if is_key(seed) else seed
 
 
 def plan_for(shape: Sequence[int], config: DropBlockConfig, channels_last: bool) -> MaskPlan:
@@ -112,7 +133,10 @@ def _compiled_mask(
 
 def _as_word(value: Any, name: str) -> Any:
     """A Python int (range-checked; a bool is refused) becomes a ``uint32``
-    array; arrays pass as they are (the core checks them)."""
+    array; arrays pass as they are (the core checks them), and so do the
+    words of a pair ``(low, high)``."""
+    if isinstance(value, tuple):
+        return tuple(_as_word(word, name) for word in value)
     if isinstance(value, numbers.Integral):
         return jnp.asarray(check_uint(value, name, 32), dtype=jnp.uint32)
     return value
@@ -124,7 +148,8 @@ def dense_mask(plan: MaskPlan, *, seed: Any, step: Any, replica: Any) -> jax.Arr
 
     Python-int counters are passed as ``uint32`` arrays, so a new seed or step
     does not recompile; only a Python-int seed of 2**32 or more (which needs
-    its high word) is compiled in as a constant.
+    its high word) is compiled in as a constant. A seed given as words
+    ``(low, high)`` (a traced key) passes both words traced.
 
     >>> import jax.numpy as jnp
     >>> from dropblock_core.config import DropBlockConfig
@@ -148,6 +173,7 @@ def keep_mask(
     step: int | Any = 0,
     replica: int | Any = 0,
     channels_last: bool = False,
+    spatial_dims: int | None = None,
     gamma: str | float = "exact",
     seed_region: str = "valid",
     share_channels: bool = False,
@@ -167,7 +193,7 @@ def keep_mask(
     """
     _check_static(drop_prob, "drop_prob")
     _check_static(block_size, "block_size")
-    _check_seed(seed)
+    seed = resolve_seed(seed)
     config = DropBlockConfig(
         drop_prob,
         block_size,
@@ -177,6 +203,8 @@ def keep_mask(
         share_batch=share_batch,
     )
     x = jnp.asarray(x)
+    check_flag(channels_last, "channels_last")
+    check_rank(x.shape, spatial_dims, block_size, channels_last)
     return mask_for(x, plan_for(x.shape, config, channels_last), seed, step, replica)
 
 
