@@ -153,23 +153,21 @@ def _as_word(value: Any, name: str) -> Any:
     return value
 
 
-def _counters(seed: Any, step: Any, replica: Any) -> tuple[Any, Any, Any, int | None]:
-    """Counters as jit arguments: Python ints become ``uint32`` arrays (a new
-    seed or step does not recompile); only a Python-int seed of 2**32 or more,
-    which needs its high word, is returned apart to be compiled in."""
+def _counters(seed: Any, step: Any, replica: Any) -> tuple[Any, Any, Any]:
+    """Counters as jit arguments, so a new seed or step does not recompile:
+    Python ints become ``uint32`` arrays, and a Python-int seed of ``2**32``
+    or more its two words ``(low, high)`` (the same key, see ``docs/rng.md``)."""
     step, replica = _as_word(step, "step"), _as_word(replica, "replica")
     if _is_host_int(seed) and check_uint(seed, "seed", 64) >= 2**32:
-        return None, step, replica, int(seed)
-    return _as_word(seed, "seed"), step, replica, None
+        return _as_word((seed & 0xFFFFFFFF, seed >> 32), "seed"), step, replica
+    return _as_word(seed, "seed"), step, replica
 
 
-@functools.partial(jax.jit, static_argnames=("plan", "wide_seed"))
-def _compiled_mask(
-    plan: MaskPlan, seed: Any, step: Any, replica: Any, wide_seed: int | None = None
-) -> jax.Array:
+@functools.partial(jax.jit, static_argnames=("plan",))
+def _compiled_mask(plan: MaskPlan, seed: Any, step: Any, replica: Any) -> jax.Array:
     return sample_planned_mask(
         plan,
-        seed=seed if wide_seed is None else wide_seed,
+        seed=seed,
         step=step,
         replica=replica,
         stream="counter",
@@ -181,8 +179,8 @@ def dense_mask(plan: MaskPlan, *, seed: Any, step: Any, replica: Any) -> jax.Arr
     """Mask from the core's dense path on ``jax.numpy``, compiled with
     ``jax.jit`` once per plan (works on tracers and on any device).
 
-    A seed given as words ``(low, high)`` (a traced key) passes both words
-    traced.
+    Counters are traced arguments (a new seed, step or key does not
+    recompile); a seed given as words ``(low, high)`` passes both words.
 
     >>> import jax.numpy as jnp
     >>> from dropblock_core.config import DropBlockConfig
@@ -191,11 +189,10 @@ def dense_mask(plan: MaskPlan, *, seed: Any, step: Any, replica: Any) -> jax.Arr
     >>> bool((m == host_mask(plan, seed=0, step=0, replica=0)).all())
     True
     """
-    seed, step, replica, wide_seed = _counters(seed, step, replica)
-    return _compiled_mask(plan, seed, step, replica, wide_seed=wide_seed)
+    return _compiled_mask(plan, *_counters(seed, step, replica))
 
 
-@functools.partial(jax.jit, static_argnames=("shape", "config", "channels_last", "wide_seed"))
+@functools.partial(jax.jit, static_argnames=("shape", "config", "channels_last"))
 def _compiled_graph_mask(
     shape: tuple[int, ...],
     config: DropBlockConfig,
@@ -204,7 +201,6 @@ def _compiled_graph_mask(
     seed: Any,
     step: Any,
     replica: Any,
-    wide_seed: int | None = None,
 ) -> jax.Array:
     plan = plan_mask(
         shape,
@@ -215,12 +211,7 @@ def _compiled_graph_mask(
         **config.core_kwargs(),
     )
     return sample_planned_mask(
-        plan,
-        seed=seed if wide_seed is None else wide_seed,
-        step=step,
-        replica=replica,
-        stream="counter",
-        xp=jnp,
+        plan, seed=seed, step=step, replica=replica, stream="counter", xp=jnp
     )
 
 
@@ -245,9 +236,8 @@ def graph_mask(
     >>> f(jnp.float32(0.3)).shape, bool(f(jnp.float32(0.0)).all())
     ((1, 2, 9, 9), True)
     """
-    seed, step, replica, wide_seed = _counters(seed, step, replica)
     return _compiled_graph_mask(
-        tuple(shape), config, channels_last, drop, seed, step, replica, wide_seed=wide_seed
+        tuple(shape), config, channels_last, drop, *_counters(seed, step, replica)
     )
 
 

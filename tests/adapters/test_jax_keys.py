@@ -12,6 +12,9 @@ from dropblock_jax.keys import is_key, seed_from_key
 
 import dropblock_core as db
 
+from ..docs import rng_spec as spec
+from ..docs.markdown_blocks import DOCS, tables
+
 SHAPE = (2, 3, 12, 12)
 
 
@@ -84,6 +87,31 @@ def test_vmap_over_keys_gives_each_key_its_mask():
     assert all((out[i] != out[0]).any() for i in range(1, 5))
 
 
+KEY_TABLE = [
+    t
+    for t in tables((DOCS / "rng.md").read_text(encoding="utf-8"))
+    if t and "key" == next(iter(t[0]))
+]
+
+
+def test_the_key_table_of_the_rng_spec():
+    """docs/rng.md, section 2: each key's words and seed, from JAX, the adapter and
+    the spec's reimplementation; the masks of the key are those of the seed."""
+    (rows,) = KEY_TABLE
+    assert len(rows) >= 4
+    for row in rows:
+        key_cell, data_cell, seed_cell = row.values()
+        key = eval(key_cell.strip("`"), {"jax": jax})  # noqa: S307 - the page's own expressions
+        d0, d1 = (int(w, 16) for w in data_cell.strip("`").split())
+        seed = int(seed_cell)
+        assert _words(key) == (d0, d1)
+        assert spec.seed_of_key(d0, d1) == seed_from_key(key) == seed
+        want = db.sample_mask(SHAPE, 0.2, 3, seed=seed, step=1)
+        np.testing.assert_array_equal(
+            np.asarray(dj.keep_mask(jnp.ones(SHAPE), 0.2, 3, seed=key, step=1)), want
+        )
+
+
 def test_is_key():
     assert is_key(jax.random.key(0)) and is_key(jax.random.PRNGKey(0))
     assert not is_key(0) and not is_key(jnp.uint32(0)) and not is_key(jnp.zeros(2, jnp.int32))
@@ -141,3 +169,22 @@ def test_a_rank_that_cannot_hold_the_layout_is_a_clear_error(shape, kwargs, matc
 def test_spatial_dims_must_be_an_int():
     with pytest.raises(TypeError, match="spatial_dims must be a positive int"):
         dj.dropblock(jnp.ones((1, 1, 6, 6)), 0.2, 3, seed=0, spatial_dims=2.0)
+
+
+def test_new_keys_and_wide_seeds_do_not_recompile():
+    from dropblock_jax import mask as jmask
+
+    x = jnp.ones((2, 3, 11, 11))
+    keys = jax.random.split(jax.random.key(8), 3)
+    assert all(seed_from_key(k) >= 2**32 for k in keys)  # both words in use
+    before = jmask._compiled_graph_mask._cache_size()
+    for key in keys:  # concrete keys, an array drop_prob: the graph path
+        dj.dropblock(x, jnp.float32(0.2), 3, seed=key)
+    assert jmask._compiled_graph_mask._cache_size() == before + 1
+    before = jmask._compiled_mask._cache_size()
+    for seed in (2**32, 2**40 + 1, 2**64 - 1):  # wide int seeds, a traced step: dense path
+        got = dj.keep_mask(x, 0.2, 3, seed=seed, step=jnp.int32(1))
+        np.testing.assert_array_equal(
+            np.asarray(got), db.sample_mask(x.shape, 0.2, 3, seed=seed, step=1)
+        )
+    assert jmask._compiled_mask._cache_size() == before + 1
