@@ -44,18 +44,15 @@ __all__ = ["DropBlock"]
 class DropBlock(nn.Module):
     """DropBlock as a ``flax.linen.Module``, with ``nn.Dropout``'s attributes.
 
-    Attributes:
-      drop_prob: the drop probability, a float or a 0-d float array (traced
-        under ``jit``).
-      block_size: an int or one size per spatial axis.
-      spatial_dims: the number of spatial axes (default 2); ``x`` must have
-        ``spatial_dims + 2`` axes, else a ``ValueError``.
-      channels_last: ``True`` (Flax's layout): ``(batch, *spatial, channels)``.
-      deterministic: if true, the layer is the identity; may be given here or
-        at the call (not both, as ``nn.Dropout``).
-      rng_collection: the RNG collection the key is drawn from.
-      gamma, seed_region, normalize, share_channels, share_batch: as
-        :func:`dropblock_jax.dropblock`.
+    ``drop_prob`` is a float or a 0-d float array (traced under ``jit``);
+    ``block_size`` an int or one size per spatial axis. ``x`` must have
+    ``spatial_dims + 2`` axes (default 2 spatial axes), channels last by default
+    (Flax's layout), else a ``ValueError``. ``deterministic=True`` makes the
+    layer the identity; give it here or at the call, not both (as
+    ``nn.Dropout``). The key comes from ``make_rng(rng_collection)`` unless
+    the call passes ``rng``. ``gamma``, ``seed_region``, ``normalize``,
+    ``share_channels`` and ``share_batch`` are those of
+    :func:`dropblock_jax.dropblock`.
     """
 
     drop_prob: float | jax.Array
