@@ -9,7 +9,7 @@ Specification (``docs/rng.md`` has the full text and known-answer vectors):
    along shared axes) is flattened; position ``p`` belongs to group
    ``g = p // 32`` at bit ``j = p % 32``. Group ``g`` reads the words
    ``w(g, r) = threefry2x32(K, (g, r // 2))[r % 2]`` for rounds ``r = 0, 1, ...``.
-3. **Gaps.** Thresholds ``C[i] = min(floor(2**32 * (1 - (1 - gamma)**(i+1))), 2**32-1)``,
+3. **Gaps.** Thresholds ``C[i] = min(floor(2**32 * -expm1((i+1) * log1p(-gamma))), 2**32-1)``,
    ``i = 0..31``, are computed once on the host in double precision. A word's
    gap is ``#{i : C[i] <= w}`` (``0..32``), i.e. a geometric variate by integer
    comparison. Starting at ``pos = -1``, each round sets
