@@ -54,7 +54,7 @@ def seed_from_key(key: Any) -> int | tuple[jax.Array, jax.Array]:
     >>> seed_from_key(jax.random.key(1, impl="rbg"))
     Traceback (most recent call last):
     ...
-    TypeError: seed must be a Threefry key (jax.random.key(n), JAX's default), got a key of impl rbg
+    TypeError: seed must be a Threefry key (jax.random.key(n), ...), got a key of impl rbg
     """
     if _is_typed_key(key):
         if key.shape != ():
