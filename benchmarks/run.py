@@ -29,7 +29,7 @@ def _print_rows(title: str, rows: list[dict]) -> None:
     table = Table(title=title)
     columns = list(dict.fromkeys(key for row in rows for key in row))
     for column in columns:
-        table.add_column(column, justify="right")
+        table.add_column(column, justify="right", overflow="fold")  # long names wrap
     for row in rows:
         cells = []
         for column in columns:

@@ -2,8 +2,8 @@
 
 Two expansions give the same mask: a sparse one for NumPy (each seed writes
 its block, O(dropped cells) work) and a dense one using only standard array
-operations (a separable box dilation by cumulative sums, O(1) per element
-whatever the block size), which serves every other namespace.
+operations (a separable box dilation by shifted ORs, ``log2(block)`` per
+element and axis), which serves every other namespace.
 
 ``drop_prob`` is a Python float (gamma solved on the host; masks are the same
 bits on every namespace) or a 0-d real array of the computing namespace,
@@ -391,26 +391,30 @@ def _dilate_axis(seeds: Any, axis: int, size: int, block: int, offset: int, xp: 
     """OR of the seeds whose block covers each cell, along one axis.
 
     Cell ``i`` is covered by seeds ``i + offset - block + 1 .. i + offset``
-    (clipped to the seed grid): a difference of two shifted slices of the
-    cumulative sum, extended by ``block`` cells of its edge values on each side.
+    (clipped to the seed grid). After padding with ``block - 1 - offset``
+    False cells in front, that is a window of ``block`` cells starting at
+    ``i``: built by doubling (windows of 1, 2, 4, ... cells, then one last
+    overlapping OR), ``ceil(log2(block))`` boolean ORs per cell.
     """
-    sums = xp.cumulative_sum(xp.astype(seeds, xp.int32), axis=axis, include_initial=True)
-    edge_shape = list(sums.shape)
-    edge_shape[axis] = block
-    last = sums[(slice(None),) * axis + (slice(-1, None), ...)]
-    extended = xp.concat(
-        (
-            xp.zeros_like(xp.broadcast_to(last, tuple(edge_shape))),
-            sums,
-            xp.broadcast_to(last, tuple(edge_shape)),
-        ),
-        axis=axis,
-    )
 
-    def window(start: int) -> Any:
-        return extended[(slice(None),) * axis + (slice(start, start + size), ...)]
+    def cells(a: Any, start: int, length: int) -> Any:
+        return a[(slice(None),) * axis + (slice(start, start + length), ...)]
 
-    return (window(block + offset + 1) - window(block + offset - block + 1)) > 0
+    def falses(length: int) -> Any:
+        pad_shape = list(seeds.shape)
+        pad_shape[axis] = length
+        return xp.broadcast_to(xp.zeros_like(cells(seeds, 0, 1)), tuple(pad_shape))
+
+    front = block - 1 - offset
+    back = size + block - 1 - front - seeds.shape[axis]  # window i ends at i + block - 1
+    window = xp.concat((falses(front), seeds, falses(back)), axis=axis)
+    width = 1
+    while width < block:
+        step = min(width, block - width)  # the last step may overlap: OR is idempotent
+        length = window.shape[axis] - step
+        window = xp.logical_or(cells(window, 0, length), cells(window, step, length))
+        width += step
+    return cells(window, 0, size)
 
 
 def _expand_dense(plan: MaskPlan, seeds: Any, xp: ModuleType) -> Any:
