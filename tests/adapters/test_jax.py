@@ -365,7 +365,17 @@ def test_schedule_under_jit_compiles_once_per_level():
 
 
 def test_all_lists_the_public_names():
-    for name in ("dropblock_jax.functional", "dropblock_jax.mask", "dropblock_jax.schedule"):
+    for name in (
+        "dropblock_jax.functional",
+        "dropblock_jax.mask",
+        "dropblock_jax.schedule",
+        "dropblock_jax.keys",
+        "dropblock_jax.layout",
+        "dropblock_jax._options",
+        "dropblock_jax.nnx",
+        "dropblock_jax.linen",
+        "dropblock_jax.equinox",
+    ):
         module = importlib.import_module(name)
         public = {
             n
