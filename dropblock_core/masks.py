@@ -14,8 +14,6 @@ so a changing ``drop_prob`` does not recompile).
 from __future__ import annotations
 
 import math
-import numbers
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from types import ModuleType
@@ -27,11 +25,11 @@ from ._namespace import is_numpy_namespace, resolve_namespace
 from ._validation import (
     SEED_REGIONS,
     check_choice,
+    check_counter,
     check_drop_prob,
     check_flag,
     check_gamma,
     check_input_shape,
-    check_uint,
     clip_block,
     normalize_block_size,
 )
@@ -116,6 +114,10 @@ def plan_mask(
     spatial = tuple(spatial_list)
     block = clip_block(normalize_block_size(block_size, len(spatial)), spatial)
     empty_map = 0 in spatial
+    seed_grid = spatial if empty_map else seed_grid_shape(block, spatial, seed_region)
+    grid = (1 if share_batch else batch, 1 if share_channels else channels, *seed_grid)
+    if math.prod(grid) > MAX_POSITIONS:
+        raise ValueError(f"shape={shape!r} has more than 2**37 seed positions")
     value: float | Any
     if empty_map or isinstance(gamma_rule, float):
         value = 0.0 if empty_map else gamma_rule
@@ -128,10 +130,6 @@ def plan_mask(
     else:
         value = paper_gamma(drop, block, spatial)
     offsets = tuple(seed_offset(b, seed_region) for b in block)
-    seed_grid = spatial if empty_map else seed_grid_shape(block, spatial, seed_region)
-    grid = (1 if share_batch else batch, 1 if share_channels else channels, *seed_grid)
-    if math.prod(grid) > MAX_POSITIONS:
-        raise ValueError(f"shape={shape!r} has more than 2**37 seed positions")
     return MaskPlan(shape, spatial, block, offsets, grid, value, channels_last)
 
 
@@ -139,28 +137,17 @@ def _namespace_of(drop: Any, xp: ModuleType | None) -> ModuleType:
     return drop_namespace(drop) if xp is None else resolve_namespace(xp)
 
 
-def _check_counter(value: Any, name: str, bits: int) -> Any:
-    """Python ints are range-checked; integer arrays (e.g. traced) pass as they are."""
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-        return check_uint(value, name, bits)
-    dtype = getattr(value, "dtype", None)
-    if dtype is None or getattr(value, "shape", None) != () or "int" not in str(dtype):
-        raise TypeError(f"{name} must be a non-negative int or a 0-d integer array, got {value!r}")
-    return value
-
-
 def _check_seed(seed: Any) -> Any:
     """A seed: an int in [0, 2**64), a 0-d integer array (used modulo 2**32)
     or a pair ``(low, high)`` of 32-bit words, ints or 0-d integer arrays (a
     64-bit seed where arrays have no 64-bit integers, e.g. a traced JAX key).
-    A pair of ints (or NumPy words) becomes the int ``low + high * 2**32``."""
+    Concrete words become the int ``low + high * 2**32``."""
     if not isinstance(seed, tuple):
-        return _check_counter(seed, "seed", 64)
+        return check_counter(seed, "seed", 64)
     if len(seed) != 2:
         raise TypeError(f"seed as words must be a pair (low, high), got {seed!r}")
-    low, high = (_check_counter(word, "seed", 32) for word in seed)
-    if all(isinstance(word, (int, np.ndarray)) for word in (low, high)):  # concrete on the host
-        low, high = (check_uint(int(word), "seed", 32) for word in (low, high))
+    low, high = (check_counter(word, "seed", 32) for word in seed)
+    if isinstance(low, int) and isinstance(high, int):
         return low | high << 32
     return low, high
 
@@ -206,7 +193,9 @@ def sample_mask(
     from the reproducible Threefry stream: the same ``seed``, ``step``,
     ``replica`` and parameters give the same bits on every namespace.
     ``stream="native"`` (NumPy only; the default for NumPy without a seed)
-    uses NumPy's own generator.
+    uses NumPy's own generator. ``seed``, ``step`` and ``replica`` are ints
+    or 0-d integer arrays, range-checked alike; only a traced array (under
+    ``jax.jit``, ``torch.compile``) cannot be checked, and is used modulo 2**32.
 
     >>> m = sample_mask((2, 3, 14, 14), 0.1, 7, seed=0)
     >>> m.shape, m.dtype
@@ -285,11 +274,18 @@ def draw_seeds(
     if stream is None:
         stream = "native" if seed is None and numpy_like else "counter"
     check_choice(stream, STREAMS, "stream")
+    if numpy_like and device is not None and not (isinstance(device, str) and device == "cpu"):
+        raise ValueError(f"device must be None or 'cpu' for NumPy, got {device!r}")
     if stream == "native" and not numpy_like:
         raise ValueError(f"stream='native' is only available on NumPy, got xp={xp.__name__!r}")
-    step = _check_counter(step, "step", 32)
-    replica = _check_counter(replica, "replica", 32)
-    seed = secrets.randbits(64) if seed is None else _check_seed(seed)
+    step = check_counter(step, "step", 32)
+    replica = check_counter(replica, "replica", 32)
+    if seed is None:
+        import secrets  # imported here: it is only needed without a seed
+
+        seed = secrets.randbits(64)
+    else:
+        seed = _check_seed(seed)
 
     total = math.prod(plan.grid)
     gamma = plan.gamma

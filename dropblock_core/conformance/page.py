@@ -142,20 +142,35 @@ def write_page(
     command_line: str,
     seconds: float,
     budget: Budget,
+    *,
+    figures: bool = True,
+    figures_note: str = "",
 ) -> list[Path]:
     """Write ``out/conformance.md`` and its figures; return the files written.
 
     ``examples``: dropped sets to draw per implementation; ``missing``: one
-    line per target that was not run.
+    line per target that was not run. ``figures=False`` (no matplotlib) writes
+    the page without figures, saying why (``figures_note``).
     """
-    from .plots import plot_drop_rates, plot_masks
+    written = []
+    if figures:
+        from .plots import plot_drop_rates, plot_masks
 
-    img = out / "img" / "conformance"
-    shown = [r for r in reports if r.target in examples] or list(reports)
-    rate_png = plot_drop_rates(shown, img / "drop_rate.png")
-    masks_png = plot_masks(
-        examples, img / "masks.png", "Example dropped sets (black): 14x21 map, block 5, drop 0.2"
-    )
+        img = out / "img" / "conformance"
+        shown = [r for r in reports if r.target in examples] or list(reports)
+        rate_png = plot_drop_rates(shown, img / "drop_rate.png")
+        masks_png = plot_masks(
+            examples,
+            img / "masks.png",
+            "Example dropped sets (black): 14x21 map, block 5, drop 0.2",
+        )
+        written = [rate_png, masks_png]
+        rate_figure = [
+            f"![achieved vs requested drop rate]({rate_png.relative_to(out).as_posix()})"
+        ]
+        masks_figure = [f"![example masks]({masks_png.relative_to(out).as_posix()})"]
+    else:
+        rate_figure = masks_figure = [f"Figures skipped: {figures_note}."]
     lines = [
         "# Conformance of DropBlock implementations",
         "",
@@ -195,11 +210,11 @@ def write_page(
         "",
         *rate_table(reports),
         "",
-        f"![achieved vs requested drop rate]({rate_png.relative_to(out).as_posix()})",
+        *rate_figure,
         "",
         "## Example masks",
         "",
-        f"![example masks]({masks_png.relative_to(out).as_posix()})",
+        *masks_figure,
         "",
         "## The checks",
         "",
@@ -228,4 +243,4 @@ def write_page(
         lines += [report.to_markdown(), f"Validated in {report.seconds:.1f} s.", ""]
     page = out / "conformance.md"
     page.write_text("\n".join(lines), encoding="utf-8")
-    return [page, rate_png, masks_png]
+    return [page, *written]
