@@ -228,9 +228,10 @@ def seed_bits(
 
 
 def gaps(words: Any, thresholds: Any, xp: ModuleType) -> Any:
-    """``#{i : C[i] <= w}`` per word, as ``int32``."""
-    if is_jax_namespace(xp):
-        # XLA lowers searchsorted to a sequential scan; 32 comparisons fuse instead.
+    """``#{i : C[i] <= w}`` per word, as ``int32``: a binary search where the
+    namespace has one, 32 fused comparisons on JAX (XLA lowers searchsorted
+    to a sequential scan) and on namespaces without ``searchsorted``."""
+    if is_jax_namespace(xp) or not hasattr(xp, "searchsorted"):
         return xp.sum(xp.astype(words[..., None] >= thresholds, xp.int32), axis=-1, dtype=xp.int32)
     flat = xp.searchsorted(thresholds, xp.reshape(words, (-1,)), side="right")
     return xp.reshape(xp.astype(flat, xp.int32), words.shape)
