@@ -20,7 +20,7 @@ import numpy as np
 from ..apply import dropblock
 from .implementation import Implementation, seed_global_rngs
 from .spec import SPECS, Spec
-from .wrappers import wrap_keras_layer, wrap_torch, wrap_torch_module
+from .wrappers import wrap_jax, wrap_keras_layer, wrap_torch, wrap_torch_module
 
 __all__ = ["TARGETS", "Target", "available", "reference"]
 
@@ -152,6 +152,75 @@ def _keras_cv() -> Implementation:
     return wrap_keras_layer(lambda p, b: DropBlock2D(p, b), channels_last=True)
 
 
+def _jax_function() -> Implementation:
+    """``dropblock_jax.dropblock`` under ``jax.jit`` (drop_prob and block
+    static, the key traced): the core's dense path on ``jax.numpy``."""
+    import jax
+    from dropblock_jax import dropblock as jax_dropblock
+
+    run = jax.jit(lambda x, p, b, key: jax_dropblock(x, p, b, seed=key), static_argnums=(1, 2))
+    return wrap_jax(
+        lambda x, p, b, key: run(x, p, b, key),
+        fn_eval=lambda x, p, b: jax_dropblock(x, p, b, seed=0, training=False),
+    )
+
+
+def _jax_layers(build: Callable[[float, Any, int], Any]) -> Callable[[Any, float, Any], Any]:
+    """One layer per (drop_prob, block_size, spatial rank), built on first use."""
+    cache: dict[tuple[Any, ...], Any] = {}
+
+    def layer(x: Any, drop_prob: float, block_size: Any) -> Any:
+        key = (drop_prob, block_size, x.ndim - 2)
+        if key not in cache:
+            cache[key] = build(drop_prob, block_size, x.ndim - 2)
+        return cache[key]
+
+    return layer
+
+
+def _jax_nnx() -> Implementation:
+    """``dropblock_jax.nnx.DropBlock`` called eagerly with a key (its drop_prob
+    is a variable: gamma computed on the device), channels-last."""
+    from dropblock_jax.nnx import DropBlock
+
+    layer = _jax_layers(lambda p, b, n: DropBlock(p, b, spatial_dims=n))
+    return wrap_jax(
+        lambda x, p, b, key: layer(x, p, b)(x, rngs=key),
+        fn_eval=lambda x, p, b: layer(x, p, b)(x, deterministic=True),
+        channels_last=True,
+    )
+
+
+def _jax_linen() -> Implementation:
+    """``dropblock_jax.linen.DropBlock`` through ``apply`` with a key, channels-last."""
+    from dropblock_jax.linen import DropBlock
+
+    layer = _jax_layers(lambda p, b, n: DropBlock(p, b, spatial_dims=n))
+    return wrap_jax(
+        lambda x, p, b, key: layer(x, p, b).apply({}, x, False, key),
+        fn_eval=lambda x, p, b: layer(x, p, b).apply({}, x, True),
+        channels_last=True,
+    )
+
+
+def _jax_equinox() -> Implementation:
+    """``dropblock_jax.equinox.DropBlock`` on one sample, ``jax.vmap``-ed over
+    the batch with one key per sample (so the rescale is per sample)."""
+    import jax
+    from dropblock_jax.equinox import DropBlock
+
+    layer = _jax_layers(lambda p, b, n: DropBlock(p, b, spatial_dims=n))
+
+    def forward(x: Any, p: float, b: Any, key: Any) -> Any:
+        keys = jax.random.split(key, x.shape[0])
+        return jax.vmap(lambda xi, ki: layer(x, p, b)(xi, key=ki))(x, keys)
+
+    return wrap_jax(
+        forward,
+        fn_eval=lambda x, p, b: jax.vmap(lambda xi: layer(x, p, b)(xi, inference=True))(x),
+    )
+
+
 _PAPER = SPECS["paper"]
 _EXACT = SPECS["exact"]
 
@@ -205,6 +274,42 @@ TARGETS: tuple[Target, ...] = (
         requires=("torch", "dropblock_torch"),
         third_party=False,
         source="This project's PyTorch function, defaults (exact gamma, seeds from torch).",
+    ),
+    Target(
+        "dropblock_jax dropblock (jit)",
+        _EXACT,
+        _jax_function,
+        requires=("jax",),
+        third_party=False,
+        source="The JAX function under jax.jit, a key per call (the core's dense path).",
+        budget="quick",
+    ),
+    Target(
+        "dropblock_jax.nnx DropBlock",
+        _EXACT,
+        _jax_nnx,
+        requires=("jax", "flax"),
+        third_party=False,
+        source="Flax NNX module, channels-last; drop_prob is a variable (gamma on the device).",
+        budget="quick",
+    ),
+    Target(
+        "dropblock_jax.linen DropBlock",
+        _EXACT,
+        _jax_linen,
+        requires=("jax", "flax"),
+        third_party=False,
+        source="Flax Linen module through apply, channels-last.",
+        budget="quick",
+    ),
+    Target(
+        "dropblock_jax.equinox DropBlock (vmap)",
+        dataclasses.replace(_EXACT, name="exact+per_sample", normalize="per_sample"),
+        _jax_equinox,
+        requires=("jax", "equinox"),
+        third_party=False,
+        source="Equinox module on one sample, vmapped with a key per sample: per-sample rescale.",
+        budget="quick",
     ),
     Target(
         "torchvision drop_block2d",
