@@ -11,12 +11,12 @@ import flax  # noqa: F401
 import jax  # noqa: F401
 import pytest
 
-from dropblock_core.conformance import Budget, validate
+from dropblock_core.conformance import validate
 from dropblock_core.conformance.targets import TARGETS, available
 
+from .budgets import TINY
+
 JAX_TARGETS = [t for t in TARGETS if t.name.startswith("dropblock_jax")]
-# Every JAX call compiles once per shape: a smaller sample than the CLI's "quick".
-TINY = Budget("tiny", 8, 512, 1 << 16, 128, 1536, 6, 3, 64)
 
 
 def test_the_default_run_includes_every_jax_target():

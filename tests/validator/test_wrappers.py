@@ -11,7 +11,6 @@ import torch
 
 import dropblock_core as db
 from dropblock_core.conformance import (
-    Budget,
     validate,
     wrap_jax,
     wrap_tf,
@@ -20,19 +19,7 @@ from dropblock_core.conformance import (
 )
 from dropblock_core.conformance.targets import TARGETS
 
-# The core's dense path on torch is slower than its NumPy path: fewer samples here.
-TINY = Budget(
-    "tiny",
-    base="quick",
-    sizes={
-        "drop rate": {"calls": 8, "masks": 512, "elements": 1 << 16},
-        "block structure": {"masks": 128},
-        "seed positions": {"masks": 1536},
-        "mask coupling": {"pairs": 6},
-        "rescale": {"calls": 3},
-        "edge cases": {"calls": 64},
-    },
-)
+from .budgets import TINY
 
 
 def _torch_reference(**options):
