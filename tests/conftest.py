@@ -87,7 +87,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
         [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
          "--no-index", "-w", str(out), str(ROOT)],
         check=True,
-        timeout=300,
+        timeout=600,
     )  # fmt: skip
     (path,) = out.glob("dropblock_core-*.whl")
     return path

@@ -78,7 +78,7 @@ def plain_env(tmp_path_factory: pytest.TempPathFactory, wheel: Path) -> dict[str
         [sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet",
          "--no-deps", "--no-index", str(wheel)],
         check=True,
-        timeout=300,
+        timeout=600,
     )  # fmt: skip
     deps = tmp / "core-deps"
     _link_distributions(_closure(core), deps)
@@ -114,7 +114,7 @@ def test_the_environment_has_the_core_dependencies_only(plain_env):
         check=True,
         cwd=plain_env["tmp"],
         env={k: v for k, v in os.environ.items() if not k.startswith("PYTHON")},
-        timeout=120,
+        timeout=300,
     )
     path, missing = out.stdout.splitlines()
     assert "site-packages" in path and str(ROOT) not in path  # the installed wheel
