@@ -2,8 +2,10 @@
 
 Two expansions give the same mask: a sparse one for NumPy (each seed writes
 its block, O(dropped cells) work) and a dense one using only standard array
-operations (a separable box dilation by cumulative sums, O(1) per element
-whatever the block size), which serves every other namespace.
+operations (a separable box dilation by doubling: ``ceil(log2(block))`` ORs of
+shifted slices per axis), which serves every other namespace. The dense one
+slices and reshapes only along known sizes, so the batch size may be unknown
+(a TensorFlow graph tensor).
 """
 
 from __future__ import annotations
@@ -327,39 +329,55 @@ def _expand_numpy(
     return mask
 
 
+def _along(axis: int, part: slice) -> tuple[slice, ...]:
+    return (slice(None),) * axis + (part, ...)
+
+
+def _zeros_along(seeds: Any, axis: int, length: int, xp: ModuleType) -> Any:
+    """Zeros shaped like ``seeds`` but ``length`` long along ``axis``, built from a
+    slice of ``seeds`` (so the other sizes, e.g. an unknown batch, carry over)."""
+    zeros = xp.zeros_like(seeds[_along(axis, slice(0, 1))])
+    count = 1
+    while count < length:
+        zeros = xp.concat((zeros, zeros), axis=axis)
+        count *= 2
+    return zeros[_along(axis, slice(0, length))]
+
+
 def _dilate_axis(seeds: Any, axis: int, size: int, block: int, offset: int, xp: ModuleType) -> Any:
     """OR of the seeds whose block covers each cell, along one axis.
 
     Cell ``i`` is covered by seeds ``i + offset - block + 1 .. i + offset``
-    (clipped to the seed grid): a difference of two shifted slices of the
-    cumulative sum, extended by ``block`` cells of its edge values on each side.
+    (clipped to the seed grid). With ``block - 1`` zeros before the grid and
+    enough after it, that is the OR over a window of ``block`` consecutive
+    cells, built by doubling: windows of width ``w`` and ``k <= w`` combine into
+    one of width ``w + k`` by OR-ing two shifted slices.
     """
-    sums = xp.cumulative_sum(xp.astype(seeds, xp.int32), axis=axis, include_initial=True)
-    edge_shape = list(sums.shape)
-    edge_shape[axis] = block
-    last = sums[(slice(None),) * axis + (slice(-1, None), ...)]
-    extended = xp.concat(
-        (
-            xp.zeros_like(xp.broadcast_to(last, tuple(edge_shape))),
-            sums,
-            xp.broadcast_to(last, tuple(edge_shape)),
-        ),
-        axis=axis,
-    )
-
-    def window(start: int) -> Any:
-        return extended[(slice(None),) * axis + (slice(start, start + size), ...)]
-
-    return (window(block + offset + 1) - window(block + offset - block + 1)) > 0
+    back = size + offset - seeds.shape[axis]  # >= 0: block - 1 (valid) or offset (full)
+    pieces = [_zeros_along(seeds, axis, block - 1, xp)] if block > 1 else []
+    pieces += [seeds] + ([_zeros_along(seeds, axis, back, xp)] if back else [])
+    covered = xp.concat(tuple(pieces), axis=axis) if len(pieces) > 1 else seeds
+    extent, width = block - 1 + size + offset, 1
+    while width < block:
+        shift = min(width, block - width)
+        extent -= shift
+        covered = (
+            covered[_along(axis, slice(0, extent))] | covered[_along(axis, slice(shift, None))]
+        )
+        width += shift
+    return covered[_along(axis, slice(offset, offset + size))]
 
 
 def _expand_dense(plan: MaskPlan, seeds: Any, xp: ModuleType) -> Any:
-    """Dense expansion with standard operations only."""
-    dropped = xp.reshape(seeds, plan.grid)
-    for d, (size, b, o) in enumerate(zip(plan.spatial, plan.block, plan.offsets)):
-        dropped = _dilate_axis(dropped, 2 + d, size, b, o, xp)
-    keep = xp.logical_not(dropped)
+    """Dense expansion with standard operations only. The batch size is taken
+    from ``seeds`` (a multiple of the per-sample seed grid); a channels-last
+    mask transposes the seed grid, which is smaller than the mask, first."""
+    dropped = xp.reshape(seeds, (-1, *plan.grid[1:]))
+    ndim = len(plan.spatial)
+    first = 2
     if plan.channels_last:
-        ndim = len(plan.spatial)
-        keep = xp.permute_dims(keep, (0, *range(2, 2 + ndim), 1))
-    return keep
+        dropped = xp.permute_dims(dropped, (0, *range(2, 2 + ndim), 1))
+        first = 1
+    for d, (size, b, o) in enumerate(zip(plan.spatial, plan.block, plan.offsets)):
+        dropped = _dilate_axis(dropped, first + d, size, b, o, xp)
+    return xp.logical_not(dropped)

@@ -193,7 +193,7 @@ def seed_bits(key: tuple, gamma: float, total: int, xp: ModuleType, device: Any 
     else:
         bits = _bits_round_by_round(key, thresholds, groups, xp, device)
     lanes = xp.arange(GROUP, dtype=word, device=device)
-    dense = ((bits[:, None] >> lanes[None, :]) & one) != 0
+    dense = (xp.bitwise_right_shift(bits[:, None], lanes[None, :]) & one) != 0
     return xp.reshape(dense, (n_groups * GROUP,))[:total]
 
 
@@ -219,7 +219,7 @@ def _bits_all_rounds(key: tuple, thresholds: Any, groups: Any, xp: ModuleType, d
     one = xp.asarray(1, dtype=word, device=device)
     zero = xp.asarray(0, dtype=word, device=device)
     # Positions strictly increase, so the bits are distinct and a sum is an OR.
-    return xp.sum(xp.where(hit, one << shift, zero), axis=1, dtype=word)
+    return xp.sum(xp.where(hit, xp.bitwise_left_shift(one, shift), zero), axis=1, dtype=word)
 
 
 def _bits_round_by_round(
@@ -243,7 +243,7 @@ def _bits_round_by_round(
         pos = pos + 1 + gap
         hit = alive & (pos < GROUP)
         shift = xp.astype(xp.where(hit, pos, 0), word)
-        bits = bits | xp.where(hit, one << shift, xp.zeros_like(bits))
+        bits = bits | xp.where(hit, xp.bitwise_left_shift(one, shift), xp.zeros_like(bits))
         alive = hit & (pos < GROUP - 1)
         if not bool(xp.any(alive)):
             break
