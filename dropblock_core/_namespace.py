@@ -34,6 +34,7 @@ __all__ = [
     "is_tensorflow_array",
     "is_torch_namespace",
     "resolve_namespace",
+    "wide_float_dtype",
     "word_dtype",
 ]
 
@@ -99,3 +100,11 @@ def word_dtype(xp: ModuleType) -> Any:
     operations; there the words live in ``int64`` and are masked to 32 bits.
     """
     return xp.int64 if is_torch_namespace(xp) else xp.uint32
+
+
+def wide_float_dtype(xp: ModuleType) -> Any:
+    """The widest real floating dtype ``xp`` computes in: ``float64``, or JAX's
+    default (``float32`` unless 64-bit types are enabled)."""
+    if is_jax_namespace(xp):
+        return xp.__array_namespace_info__().default_dtypes()["real floating"]
+    return xp.float64

@@ -11,6 +11,7 @@ import numpy as np
 
 from ._namespace import array_namespace, device, is_jax_namespace, is_numpy_namespace
 from ._validation import NORMALIZE_RULES, check_choice, check_drop_prob, check_flag
+from .graph_gamma import as_drop_array, is_drop_array
 from .masks import MaskPlan, _expand_numpy, draw_seeds, expand_seeds, is_sparse, plan_mask
 
 _SLAB_FRACTION = 16  # a slab's mask holds about 1/16 of the mask's units
@@ -61,7 +62,7 @@ def keep_scale(mask: Any, drop_prob: float, normalize: str, xp: ModuleType, dtyp
 
 def dropblock(
     x: Any,
-    drop_prob: float,
+    drop_prob: float | Any,
     block_size: int | Sequence[int],
     *,
     training: bool = True,
@@ -82,6 +83,9 @@ def dropblock(
     ``(batch, *spatial, channels)``) on any array-API namespace; the result has
     the same shape, dtype, namespace and device. ``training=False`` or
     ``drop_prob == 0`` returns ``x`` itself. ``x`` is never modified.
+    ``drop_prob`` may be a 0-d real array of ``x``'s namespace, possibly
+    traced (see :func:`sample_mask`); then ``drop_prob == 0`` gives a mask
+    that keeps everything and an output equal to ``x``.
 
     ``normalize``: ``"global"`` (units / kept units over the tensor, the
     paper), ``"per_sample"``, ``"expected"`` (``1 / (1 - drop_prob)``) or
@@ -110,7 +114,7 @@ def dropblock(
         raise TypeError(f"x must have a real floating dtype, got {x.dtype}")
     check_flag(training, "training")
     check_choice(normalize, NORMALIZE_RULES, "normalize")
-    drop = check_drop_prob(drop_prob)
+    drop = as_drop_array(drop_prob, xp) if is_drop_array(drop_prob) else check_drop_prob(drop_prob)
     plan = plan_mask(
         tuple(x.shape),
         drop,
@@ -120,16 +124,22 @@ def dropblock(
         channels_last=channels_last,
         share_channels=share_channels,
         share_batch=share_batch,
+        xp=xp,
     )
-    if not training or drop == 0.0:
+    if not training or isinstance(drop, float) and drop == 0.0:
         return x
     seeds = draw_seeds(
         plan, seed=seed, step=step, replica=replica, stream=stream, xp=xp, device=device(x)
     )
     if is_sparse(seeds):
-        return _dropblock_numpy(x, plan, seeds, drop, normalize)
-    mask = expand_seeds(plan, seeds, xp, device(x))
-    return apply_mask(x, mask, drop, normalize, xp)
+        out = _dropblock_numpy(x, plan, seeds, drop, normalize)
+    else:
+        out = apply_mask(x, expand_seeds(plan, seeds, xp, device(x)), drop, normalize, xp)
+    if not isinstance(drop, float) and not isinstance(gamma, str):
+        # A given gamma draws seeds whatever drop_prob is; as on the host,
+        # drop_prob == 0 returns x (a string rule gives gamma 0 there anyway).
+        out = xp.where(drop == 0.0, x, out)
+    return out
 
 
 def _dropblock_numpy(

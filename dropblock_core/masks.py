@@ -6,6 +6,11 @@ operations (a separable box dilation by doubling: ``ceil(log2(block))`` ORs of
 shifted slices per axis), which serves every other namespace. The dense one
 slices and reshapes only along known sizes, so the batch size may be unknown
 (a TensorFlow graph tensor).
+
+``drop_prob`` is a Python float (gamma solved on the host; masks are the same
+bits on every namespace) or a 0-d real array of the computing namespace,
+possibly traced (gamma computed in the graph by :mod:`dropblock_core.graph_gamma`,
+so a changing ``drop_prob`` does not recompile).
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from ._validation import (
     normalize_block_size,
 )
 from .gamma import exact_gamma, paper_gamma, seed_grid_shape, seed_offset
+from .graph_gamma import as_drop_array, drop_namespace, gamma_xp, is_drop_array
 from .rng import MAX_POSITIONS, mask_key, seed_bits, seed_indices_numpy
 
 __all__ = [
@@ -59,8 +65,14 @@ class MaskPlan:
     block: tuple[int, ...]  # clipped to the map
     offsets: tuple[int, ...]  # seed position inside its block, per axis
     grid: tuple[int, ...]  # (batch', channels', *seed grid), logical layout
-    gamma: float
+    gamma: float | Any  # a Python float, or a 0-d array computed in the graph
     channels_last: bool
+
+    @property
+    def host_gamma(self) -> bool:
+        """Whether gamma is a Python float (else a 0-d, possibly traced, array;
+        such a plan is not hashable)."""
+        return isinstance(self.gamma, float)
 
     @property
     def mask_shape(self) -> tuple[int, ...]:
@@ -71,7 +83,7 @@ class MaskPlan:
 
 def plan_mask(
     shape: Sequence[int],
-    drop_prob: float,
+    drop_prob: float | Any,
     block_size: int | Sequence[int],
     *,
     gamma: str | float = "exact",
@@ -79,10 +91,18 @@ def plan_mask(
     channels_last: bool = False,
     share_channels: bool = False,
     share_batch: bool = False,
+    xp: ModuleType | None = None,
 ) -> MaskPlan:
-    """Validate the parameters and resolve gamma, the block and the seed grid."""
+    """Validate the parameters and resolve gamma, the block and the seed grid.
+
+    A 0-d array ``drop_prob`` (of ``xp``; ``None``: its own namespace) gives a
+    gamma computed in the graph for ``gamma="exact"``/``"paper"``.
+    """
     shape = check_input_shape(shape)
-    drop = check_drop_prob(drop_prob)
+    if is_drop_array(drop_prob):
+        drop: float | Any = as_drop_array(drop_prob, None if xp is None else resolve_namespace(xp))
+    else:
+        drop = check_drop_prob(drop_prob)
     gamma_rule = check_gamma(gamma)
     check_choice(seed_region, SEED_REGIONS, "seed_region")
     for name, flag in (
@@ -98,20 +118,27 @@ def plan_mask(
     spatial = tuple(spatial_list)
     block = clip_block(normalize_block_size(block_size, len(spatial)), spatial)
     empty_map = 0 in spatial
-    if empty_map or drop == 0.0 and isinstance(gamma_rule, str):
+    value: float | Any
+    if empty_map or isinstance(gamma_rule, float):
+        value = 0.0 if empty_map else gamma_rule
+    elif not isinstance(drop, float):
+        value = gamma_xp(drop, gamma_rule, block, spatial, seed_region, _namespace_of(drop, xp))
+    elif drop == 0.0:
         value = 0.0
     elif gamma_rule == "exact":
         value = exact_gamma(drop, block, spatial, seed_region=seed_region)
-    elif gamma_rule == "paper":
-        value = paper_gamma(drop, block, spatial)
     else:
-        value = float(gamma_rule)
+        value = paper_gamma(drop, block, spatial)
     offsets = tuple(seed_offset(b, seed_region) for b in block)
     seed_grid = spatial if empty_map else seed_grid_shape(block, spatial, seed_region)
     grid = (1 if share_batch else batch, 1 if share_channels else channels, *seed_grid)
     if math.prod(grid) > MAX_POSITIONS:
         raise ValueError(f"shape={shape!r} has more than 2**37 seed positions")
     return MaskPlan(shape, spatial, block, offsets, grid, value, channels_last)
+
+
+def _namespace_of(drop: Any, xp: ModuleType | None) -> ModuleType:
+    return drop_namespace(drop) if xp is None else resolve_namespace(xp)
 
 
 def _check_counter(value: Any, name: str, bits: int) -> Any:
@@ -126,7 +153,7 @@ def _check_counter(value: Any, name: str, bits: int) -> Any:
 
 def sample_mask(
     shape: Sequence[int],
-    drop_prob: float,
+    drop_prob: float | Any,
     block_size: int | Sequence[int],
     *,
     gamma: str | float = "exact",
@@ -148,6 +175,14 @@ def sample_mask(
     batch axis with ``share_batch=True`` and along the channel axis with
     ``share_channels=True``, so it broadcasts against the input.
 
+    ``drop_prob`` is a Python float, or a 0-d real floating array (of ``xp``;
+    with ``xp=None``, of its own namespace), possibly traced (``jax.jit``,
+    ``torch.compile``): gamma and the gap thresholds are then computed in the
+    graph (:mod:`dropblock_core.graph_gamma`), so a changing ``drop_prob``
+    does not recompile. Concrete arrays are range-checked; traced ones cannot
+    be. The in-graph gamma agrees with the host's to rounding, so masks may
+    differ from those of the same Python float in rare words.
+
     ``gamma`` is ``"exact"`` (hits ``drop_prob`` in expectation), ``"paper"``
     or a seed probability. ``seed_region`` is ``"valid"`` (blocks inside the
     map) or ``"full"`` (seeds anywhere, blocks clipped). A block larger than
@@ -166,7 +201,12 @@ def sample_mask(
     True
     >>> sample_mask((4, 8, 9), 0.2, 3, seed=1, share_channels=True).shape
     (4, 1, 9)
+    >>> import numpy as np  # an array drop_prob: gamma computed in the graph
+    >>> sample_mask((2, 3, 14, 14), np.asarray(0.1), 7, seed=0).shape
+    (2, 3, 14, 14)
     """
+    if xp is None and is_drop_array(drop_prob):
+        xp = _namespace_of(drop_prob, None)
     plan = plan_mask(
         shape,
         drop_prob,
@@ -176,6 +216,7 @@ def sample_mask(
         channels_last=channels_last,
         share_channels=share_channels,
         share_batch=share_batch,
+        xp=xp,
     )
     return sample_planned_mask(
         plan, seed=seed, step=step, replica=replica, stream=stream, xp=xp, device=device
@@ -237,16 +278,19 @@ def draw_seeds(
     seed = secrets.randbits(64) if seed is None else _check_counter(seed, "seed", 64)
 
     total = math.prod(plan.grid)
-    if plan.gamma == 0.0 or total == 0:
+    gamma = plan.gamma
+    if not plan.host_gamma and numpy_like:
+        gamma = float(gamma)  # NumPy arrays are concrete: the host path, same thresholds
+    if total == 0 or isinstance(gamma, float) and gamma == 0.0:
         return None
     if stream == "native":
-        return _native_seed_indices(plan.gamma, total, seed, step, replica)
-    if plan.gamma >= 1.0:  # every position is a seed: no randomness left
+        return _native_seed_indices(gamma, total, seed, step, replica)
+    if isinstance(gamma, float) and gamma >= 1.0:  # every position is a seed
         return xp.ones((total,), dtype=xp.bool, device=device)
     key = mask_key(seed, step, replica, xp)
     if numpy_like and isinstance(key[0], int):
-        return seed_indices_numpy(key, plan.gamma, total)
-    return seed_bits(key, plan.gamma, total, xp, device)
+        return seed_indices_numpy(key, gamma, total)
+    return seed_bits(key, gamma, total, xp, device)
 
 
 def _native_seed_indices(

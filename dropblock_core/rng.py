@@ -33,6 +33,7 @@ import numpy as np
 
 from ._namespace import is_jax_namespace, is_lazy_array, word_dtype
 from ._validation import check_uint
+from .graph_gamma import gap_thresholds_xp
 from .threefry import MASK32, threefry2x32, threefry2x32_numpy
 
 __all__ = [
@@ -176,22 +177,31 @@ def seed_indices_numpy(key: tuple[int, int], gamma: float, total: int) -> np.nda
     return seeds[seeds < total]
 
 
-def seed_bits(key: tuple, gamma: float, total: int, xp: ModuleType, device: Any = None) -> Any:
+def seed_bits(
+    key: tuple, gamma: float | Any, total: int, xp: ModuleType, device: Any = None
+) -> Any:
     """Boolean seed indicator of length ``total`` on ``xp`` (dense evaluation).
 
-    Uses only standard operations. Eager arrays draw words round by round and
-    stop once no group needs another; lazy arrays (``jax.jit``) and JAX draw
-    all 32 rounds in one vectorised call (a static shape, one small graph).
+    ``gamma`` is a Python float (thresholds from the host) or a 0-d array
+    (thresholds computed in the graph). Uses only standard operations. Eager
+    arrays draw words round by round and stop once no group needs another;
+    lazy arrays (``jax.jit``) and JAX draw all 32 rounds in one vectorised
+    call (a static shape, one small graph).
     """
     word = word_dtype(xp)
     n_groups = -(-total // GROUP)
-    thresholds = xp.asarray(gap_thresholds(gamma).astype(np.int64), dtype=word, device=device)
+    if isinstance(gamma, float):
+        thresholds = xp.asarray(gap_thresholds(gamma).astype(np.int64), dtype=word, device=device)
+    else:
+        thresholds = gap_thresholds_xp(gamma, xp)
     groups = xp.arange(n_groups, dtype=word, device=device)
     one = xp.asarray(1, dtype=word, device=device)
     if is_jax_namespace(xp) or is_lazy_array(groups) or not isinstance(key[0], int):
         bits = _bits_all_rounds(key, thresholds, groups, xp, device)
     else:
         bits = _bits_round_by_round(key, thresholds, groups, xp, device)
+    if not isinstance(gamma, float):  # gamma == 1: every position is a seed
+        bits = xp.where(gamma >= 1.0, xp.full_like(bits, MASK32), bits)
     lanes = xp.arange(GROUP, dtype=word, device=device)
     dense = (xp.bitwise_right_shift(bits[:, None], lanes[None, :]) & one) != 0
     return xp.reshape(dense, (n_groups * GROUP,))[:total]
