@@ -15,7 +15,7 @@ the same inputs.
 >>> import tensorflow as tf
 >>> from dropblock_core import _namespace_tf as xp
 >>> xp.cumulative_sum(xp.asarray([1, 2, 3], dtype=xp.int32), include_initial=True).numpy()
-array([0, 1, 3, 6], dtype=int32)
+array([0, 1, 3, 6])
 """
 
 from __future__ import annotations
@@ -222,6 +222,8 @@ def cumulative_sum(
         axis = 0
     if dtype is not None:
         x = astype(x, dtype)
+    elif x.dtype in (tf.int8, tf.int16, tf.int32, tf.bool):
+        x = tf.cast(x, tf.int64)  # the standard's default integer, as array-api-strict
     if include_initial:
         axis = axis % x.shape.rank
         pad = [[0, 0]] * x.shape.rank
