@@ -24,6 +24,7 @@ state at all, which is what recomputation needs (``tf.recompute_grad``,
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -181,6 +182,19 @@ class DropBlockND(keras.layers.Layer, DropBlockLayer):
             "replica": self.replica,
             "data_format": self.data_format,
         }
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> DropBlockND:
+        config = dict(config)
+        total_steps = config.pop("total_steps", 0)  # dropblock_tf 0.1's in-layer schedule
+        if total_steps:
+            warnings.warn(
+                f"total_steps={total_steps} in this layer's config is ignored: the schedule "
+                "is dropblock_keras.LinearScheduler(total_steps), a callback, now",
+                UserWarning,
+                stacklevel=2,
+            )
+        return cls(**config)
 
     def save_own_variables(self, store: Any) -> None:
         """Save ``step`` (and the generator's seed): what an exact resume needs.
