@@ -28,18 +28,22 @@ def _print_rows(title: str, rows: list[dict]) -> None:
 
     table = Table(title=title)
     columns = list(dict.fromkeys(key for row in rows for key in row))
-    for column in columns:
-        table.add_column(column, justify="right")
+    cells = []
     for row in rows:
-        cells = []
+        line = []
         for column in columns:
             value = row.get(column, "")
             if isinstance(value, float):
                 value = f"{value:.3g}" if abs(value) < 10 else f"{value:.1f}"
             elif isinstance(value, tuple):
                 value = "x".join(map(str, value))
-            cells.append(str(value))
-        table.add_row(*cells)
+            line.append(str(value))
+        cells.append(line)
+    for i, column in enumerate(columns):  # values whole, long names wrapped
+        width = max(len(line[i]) for line in cells)
+        table.add_column(column, justify="right", overflow="fold", min_width=width)
+    for line in cells:
+        table.add_row(*line)
     Console(width=160).print(table)
 
 

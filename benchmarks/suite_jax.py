@@ -1,12 +1,14 @@
 """Speed of ``dropblock_jax.dropblock`` against jitted Bernoulli dropout.
 
 Three ways to run DropBlock on each shape: jitted with seed and step traced
-(the core's dense path on ``jax.numpy``, all 32 generator rounds), the same
-mask alone, and eager (the NumPy core's sparse mask brought in through
-DLPack, then a jitted rescale). The baseline is a jitted dropout whose key is
-folded with the traced step. Every call is blocked on; the step changes each
-call; the median of ``repeats`` calls is reported, after one warm-up call
-(compilation) that is timed separately.
+(the core's dense path on ``jax.numpy``: the first Threefry word pair of every
+group, further pairs in a ``lax.while_loop`` only while a group needs one,
+then a shifted-OR block dilation), the same mask alone, and eager (the NumPy
+core's sparse mask brought in through DLPack, then a jitted rescale). The
+baseline is a jitted dropout whose key is folded with the traced step. Every
+call is blocked on; the step changes each call; the variants are timed in
+turn (round robin) and the median of ``repeats`` calls is reported, after one
+warm-up call (compilation) that is timed separately.
 
 Run: ``python benchmarks/suite_jax.py [repeats]``.
 """
@@ -33,17 +35,22 @@ SHAPES = [(32, 256, 56, 56), (32, 512, 28, 28), (32, 1024, 14, 14), (32, 2048, 7
 DROP_PROB, BLOCK_SIZE = 0.1, 7
 
 
-def _time(call: Callable[[int], Any], repeats: int) -> tuple[float, float]:
-    """(seconds of the first call, median seconds of the next ``repeats`` calls)."""
-    start = time.perf_counter()
-    jax.block_until_ready(call(0))
-    first = time.perf_counter() - start
-    times = []
-    for step in range(1, repeats + 1):
+def _round_robin(
+    calls: dict[str, Callable[[int], Any]], repeats: int
+) -> tuple[dict[str, float], dict[str, float]]:
+    """(seconds of each variant's first call, median seconds of the next
+    ``repeats`` calls), the variants timed in turn so load drifts hit all alike."""
+    first, times = {}, {name: [] for name in calls}
+    for name, call in calls.items():
         start = time.perf_counter()
-        jax.block_until_ready(call(step))
-        times.append(time.perf_counter() - start)
-    return first, statistics.median(times)
+        jax.block_until_ready(call(0))
+        first[name] = time.perf_counter() - start
+    for step in range(1, repeats + 1):
+        for name, call in calls.items():
+            start = time.perf_counter()
+            jax.block_until_ready(call(step))
+            times[name].append(time.perf_counter() - start)
+    return first, {name: statistics.median(t) for name, t in times.items()}
 
 
 def run(shapes: Sequence[tuple[int, ...]], repeats: int) -> list[dict[str, Any]]:
@@ -68,13 +75,14 @@ def run(shapes: Sequence[tuple[int, ...]], repeats: int) -> list[dict[str, Any]]
             "mask_jit": lambda t: dense_mask(plan, seed=seed, step=jnp.int32(t), replica=0),
             "dropblock_eager": lambda t: dj.dropblock(x, p, b, seed=0, step=t),
         }
+        first, median = _round_robin(variants, repeats)
+        ms = {name: 1e3 * median[name] for name in variants}
         row: dict[str, Any] = {"shape": shape}
-        for name, call in variants.items():
-            first, median = _time(call, repeats)
-            row[f"{name}_ms"] = 1e3 * median
-            row[f"{name}_first_s"] = first
-        for name in ("dropblock_jit", "dropblock_eager"):
-            row[f"{name}_ratio"] = row[f"{name}_ms"] / row["dropout_jit_ms"]
+        for name in ("dropblock_jit", "dropblock_eager"):  # the ratios first: what to read
+            row[f"{name}_ratio"] = ms[name] / ms["dropout_jit"]
+        for name in variants:
+            row[f"{name}_ms"] = ms[name]
+            row[f"{name}_first_s"] = first[name]
         rows.append(row)
     return rows
 

@@ -14,12 +14,16 @@ works. It never imports a deep-learning framework.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from .apply import dropblock
-from .conformance import Report, validate
 from .gamma import exact_gamma, expected_drop_rate, paper_gamma, seed_grid_shape
 from .masks import sample_mask
 from .rng import layer_seed
 from .schedule import linear_schedule
+
+if TYPE_CHECKING:
+    from .conformance import Report, validate
 
 __version__ = "0.1.0"
 
@@ -36,3 +40,21 @@ __all__ = [
     "seed_grid_shape",
     "validate",
 ]
+
+# The validator (and SciPy's ndimage and optimize, matplotlib, rich) loads on
+# first use, so that ``import dropblock_core`` costs little more than NumPy.
+_LAZY = {"Report": "conformance", "validate": "conformance"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

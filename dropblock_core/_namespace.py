@@ -32,6 +32,7 @@ __all__ = [
     "is_lazy_array",
     "is_numpy_namespace",
     "is_tensorflow_array",
+    "is_tensorflow_namespace",
     "is_torch_namespace",
     "resolve_namespace",
     "wide_float_dtype",
@@ -43,6 +44,11 @@ def is_tensorflow_array(x: Any) -> bool:
     """Whether ``x`` is a TensorFlow tensor or variable (without importing TensorFlow)."""
     tf = sys.modules.get("tensorflow")
     return tf is not None and isinstance(x, (tf.Tensor, tf.Variable))
+
+
+def is_tensorflow_namespace(xp: ModuleType) -> bool:
+    """Whether ``xp`` is the core's TensorFlow namespace (:mod:`._namespace_tf`)."""
+    return getattr(xp, "__name__", None) == "dropblock_core._namespace_tf"
 
 
 def array_namespace(*xs: Any) -> ModuleType:

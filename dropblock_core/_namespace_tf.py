@@ -4,8 +4,11 @@ mask path, its rescale and the in-graph gamma use.
 TensorFlow has no array-API namespace (array-api-compat rejects its tensors),
 so this module supplies the standard functions the core calls, implemented with
 TensorFlow ops that work eagerly, in ``tf.function`` graphs and under XLA
-(``jit_compile=True``). Arrays are plain ``tf.Tensor`` objects: the operators the
-core uses on them (``+ - & | ^ ~``, comparisons, slicing) are TensorFlow's own.
+(``jit_compile=True``). It has no ``searchsorted`` on purpose: the core then
+counts gaps with 32 fused comparisons, which XLA compiles well (its sort-based
+search does not). Sizes given as scalar tensors (an unknown batch) are fine.
+Arrays are plain ``tf.Tensor`` objects: the operators the core uses on them
+(``+ - & | ^ ~``, comparisons, slicing) are TensorFlow's own.
 
 It is imported only when a TensorFlow tensor reaches the core
 (:func:`dropblock_core._namespace.array_namespace`), never by
@@ -57,14 +60,15 @@ __all__ = [
     "isdtype",
     "log",
     "log1p",
+    "logical_and",
     "logical_not",
+    "logical_or",
     "maximum",
     "minimum",
     "ones",
     "ones_like",
     "permute_dims",
     "reshape",
-    "searchsorted",
     "stack",
     "sum",
     "uint8",
@@ -291,10 +295,12 @@ def logical_not(x: Any, /) -> tf.Tensor:
     return tf.logical_not(x)
 
 
-def searchsorted(x1: Any, x2: Any, /, *, side: str = "left", sorter: Any = None) -> tf.Tensor:
-    if sorter is not None:
-        raise NotImplementedError("sorter is not supported")
-    return tf.searchsorted(x1, x2, side=side, out_type=tf.int64)
+def logical_and(x1: Any, x2: Any, /) -> tf.Tensor:
+    return tf.logical_and(x1, x2)
+
+
+def logical_or(x1: Any, x2: Any, /) -> tf.Tensor:
+    return tf.logical_or(x1, x2)
 
 
 def exp(x: Any, /) -> tf.Tensor:

@@ -112,6 +112,11 @@ def dropblock(
         ) from exc
     if not xp.isdtype(x.dtype, "real floating"):
         raise TypeError(f"x must have a real floating dtype, got {x.dtype}")
+    if x.ndim < 3:
+        raise ValueError(
+            f"x must be (batch, channels, *spatial) with at least one spatial axis, "
+            f"got shape {tuple(x.shape)!r}"
+        )
     check_flag(training, "training")
     check_choice(normalize, NORMALIZE_RULES, "normalize")
     drop = as_drop_array(drop_prob, xp) if is_drop_array(drop_prob) else check_drop_prob(drop_prob)
@@ -142,6 +147,33 @@ def dropblock(
     return out
 
 
+def _keep_numpy(x: np.ndarray, mask: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``out = x`` where ``mask``, exactly ``+0.0`` elsewhere, whatever ``x``
+    holds there (``x * mask`` would turn a dropped inf or NaN into NaN).
+
+    The bit patterns are multiplied by the mask's 0/1 bytes: one pass, as fast
+    as the float product (a select or a masked copy is 2-4x slower).
+
+    >>> x = np.array([np.inf, -np.inf, np.nan, -2.0], np.float32)
+    >>> _keep_numpy(x, np.array([False, True, False, False]), np.empty_like(x)).tolist()
+    [0.0, -inf, 0.0, 0.0]
+    """
+    if x.dtype.itemsize not in (2, 4, 8):  # e.g. long double: no integer twin
+        np.copyto(out, np.where(mask, x, np.zeros((), x.dtype)))
+        return out
+    bits = np.dtype(f"uint{8 * x.dtype.itemsize}")
+    np.multiply(x.view(bits), mask.view(np.uint8), out=out.view(bits), casting="unsafe")
+    return out
+
+
+def _rescale_numpy(out: np.ndarray, scale: np.ndarray) -> None:
+    """``out *= scale`` in place. A kept unit whose scaled value exceeds the
+    dtype's range (float16 past 65,504) becomes inf, as IEEE rounding and the
+    frameworks' own dropout give, without NumPy's overflow warning."""
+    with np.errstate(over="ignore"):
+        np.multiply(out, scale, out=out, casting="same_kind")
+
+
 def _dropblock_numpy(
     x: np.ndarray, plan: MaskPlan, seeds: np.ndarray, drop: float, normalize: str
 ) -> np.ndarray:
@@ -156,7 +188,7 @@ def _dropblock_numpy(
         stop = min(start + slab, mask_batch)
         mask = _expand_numpy(plan, seeds, start, stop)
         rows = slice(None) if mask_batch == 1 else slice(start, stop)
-        np.multiply(x[rows], mask, out=out[rows])
+        _keep_numpy(x[rows], mask, out[rows])
         kept[start:stop] = np.count_nonzero(mask.reshape(stop - start, -1), axis=1)
     wide = np.float64 if x.dtype == np.float64 else np.float32
     if normalize == "global":
@@ -167,22 +199,23 @@ def _dropblock_numpy(
         scale = per.astype(wide).reshape(-1, *([1] * (x.ndim - 1)))
     else:
         scale = _constant_scale(drop, normalize)
-    np.multiply(out, np.asarray(scale, dtype=wide), out=out, casting="same_kind")
+    _rescale_numpy(out, np.asarray(scale, dtype=wide))
     return out
 
 
 def apply_mask(x: Any, mask: Any, drop_prob: float, normalize: str, xp: ModuleType) -> Any:
-    """``x * mask * scale`` in ``x``'s dtype, the scale in float32 or wider."""
+    """``x * scale`` where ``mask`` is True and exactly 0 elsewhere (even where
+    ``x`` is inf or NaN), in ``x``'s dtype; the scale in float32 or wider."""
     wide = _scale_dtype(xp, x.dtype)
     scale = keep_scale(mask, drop_prob, normalize, xp, _counting_dtype(xp))
     if not isinstance(scale, float) and not is_numpy_namespace(xp):
         scale = xp.astype(scale, wide)  # rounded once, as on the NumPy path
     if is_numpy_namespace(xp):
-        out = np.multiply(x, mask)
+        out = _keep_numpy(x, np.asarray(mask), np.empty_like(x))
         if not (isinstance(scale, float) and scale == 1.0):
-            np.multiply(out, np.asarray(scale, dtype=wide), out=out, casting="same_kind")
+            _rescale_numpy(out, np.asarray(scale, dtype=wide))
         return out
-    out = x * xp.astype(mask, x.dtype)
+    out = xp.where(mask, x, xp.zeros_like(x))  # a dropped inf or NaN is 0 too
     if x.dtype in (xp.float32, xp.float64):
         return out * (xp.astype(scale, x.dtype) if not isinstance(scale, float) else scale)
     widened = xp.astype(out, wide) * scale

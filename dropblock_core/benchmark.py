@@ -4,15 +4,18 @@
 :func:`dropblock` (per-channel masks, drop 0.1, block 7) against NumPy dropout
 ``x * (rng.random(x.shape, dtype=float32) >= p) / (1 - p)`` and a plain
 ``x * s`` on the four ResNet-50 shapes, in both seed streams; checks that the
-cost does not grow with the block size; and measures the extra memory per
-element beyond the output (``tracemalloc``; NumPy reports its buffers to it).
+cost does not grow with the block size; measures the extra memory per
+element beyond the output (``tracemalloc``; NumPy reports its buffers to it);
+and the cost of ``import dropblock_core`` against ``import numpy``
+(``python -X importtime``, both in fresh interpreters of this environment).
 Wall-clock numbers are noisy: read the ratios, which share one process.
 """
 
 from __future__ import annotations
 
-import argparse
 import statistics
+import subprocess
+import sys
 import time
 import tracemalloc
 from collections.abc import Callable, Sequence
@@ -25,6 +28,7 @@ from .apply import dropblock
 __all__ = [
     "RESNET_SHAPES",
     "block_size_rows",
+    "import_times",
     "main",
     "memory_rows",
     "median_ms",
@@ -154,17 +158,85 @@ def torch_rows(shapes: Sequence[tuple[int, ...]], repeats: int) -> list[dict[str
     return rows
 
 
+def _cumulative_import_us(statement: str, modules: Sequence[str]) -> dict[str, int]:
+    """Cumulative ``-X importtime`` microseconds of ``modules`` when a fresh
+    interpreter runs ``statement`` (0 for a module it did not import)."""
+    run = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", statement],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    found = dict.fromkeys(modules, 0)
+    for line in run.stderr.splitlines():
+        if not line.startswith("import time:"):
+            continue
+        _, cumulative, name = (part.strip() for part in line.split("|"))
+        if name in found and cumulative.isdigit():
+            found[name] = int(cumulative)
+    return found
+
+
+def import_times(repeats: int = 5) -> dict[str, float]:
+    """Median cumulative import times in ms (``python -X importtime``, fresh
+    interpreters, alternating): ``numpy`` alone; ``dropblock_core`` (NumPy
+    included) and its ``array_api_compat`` share; ``array_api_compat.numpy``,
+    which the first call on NumPy arrays loads. ``ratio`` = core / numpy.
+    """
+    names = ("numpy", "dropblock_core", "array_api_compat", "array_api_compat.numpy")
+    samples: dict[str, list[int]] = {name: [] for name in names}
+    _cumulative_import_us("import dropblock_core", names)  # warm-up: writes bytecode caches
+    for _ in range(repeats):
+        samples["numpy"].append(_cumulative_import_us("import numpy", ["numpy"])["numpy"])
+        core = _cumulative_import_us("import dropblock_core", names[1:3])
+        samples["dropblock_core"].append(core["dropblock_core"])
+        samples["array_api_compat"].append(core["array_api_compat"])
+        first_call = _cumulative_import_us(
+            "import dropblock_core, array_api_compat.numpy", ["array_api_compat.numpy"]
+        )
+        samples["array_api_compat.numpy"].append(first_call["array_api_compat.numpy"])
+    out = {name: statistics.median(v) / 1e3 for name, v in samples.items()}
+    out["ratio"] = out["dropblock_core"] / out["numpy"]
+    return out
+
+
 def _fmt_shape(shape: tuple[int, ...]) -> str:
     return "x".join(map(str, shape))
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="dropblock-core bench", description=__doc__.splitlines()[0]
+def _import_table(repeats: int) -> Any:
+    from rich.table import Table
+
+    t = import_times(repeats)
+    table = Table(
+        title=f"import cost: python -X importtime, cumulative, median of {repeats} fresh runs"
     )
-    parser.add_argument("--repeats", type=int, default=7)
+    for col in (
+        "import numpy",
+        "import dropblock_core",
+        "core / numpy",
+        "of which array_api_compat",
+        "array_api_compat.numpy (first call)",
+    ):
+        table.add_column(col, justify="right")
+    table.add_row(
+        f"{t['numpy']:.1f} ms",
+        f"{t['dropblock_core']:.1f} ms",
+        f"{t['ratio']:.2f}",
+        f"{t['array_api_compat']:.1f} ms",
+        f"{t['array_api_compat.numpy']:.1f} ms",
+    )
+    return table
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from .cli import ArgumentParser, positive_int
+
+    parser = ArgumentParser(prog="dropblock-core bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=positive_int, default=7, help="timed calls per case")
     parser.add_argument("--quick", action="store_true", help="small shapes, for a smoke run")
     parser.add_argument("--no-torch", action="store_true", help="skip torch / torchvision timings")
+    parser.add_argument("--imports-only", action="store_true", help="only the import-time table")
     args = parser.parse_args(argv)
     shapes = (
         [(2, s[1] // 16, s[2], s[3]) for s in RESNET_SHAPES] if args.quick else list(RESNET_SHAPES)
@@ -173,6 +245,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from rich.table import Table
 
     console = Console(width=140)
+    console.print(_import_table(min(args.repeats, 5) if args.quick else args.repeats))
+    if args.imports_only:
+        return 0
     speed = speed_rows(shapes, args.repeats)
     torch_by_shape = (
         {} if args.no_torch else {r["shape"]: r for r in torch_rows(shapes, args.repeats)}

@@ -21,12 +21,12 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-from scipy.optimize import brentq
 
 from ._validation import (
     SEED_REGIONS,
     check_choice,
     check_drop_prob,
+    check_probability,
     check_spatial_shape,
     clip_block,
     normalize_block_size,
@@ -89,16 +89,67 @@ def coverage_counts(size: int, block: int, seed_region: str = "valid") -> np.nda
     return hi - lo + 1
 
 
+# Distinct coverage products beyond this many are refused (each float64 array
+# of them would take more than 512 MiB): a limit of the closed form's size,
+# reached only with blocks of thousands of cells per axis.
+MAX_DISTINCT_COUNTS = 1 << 26
+
+
+def _axis_histogram(size: int, block: int, seed_region: str) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values of :func:`coverage_counts` (ascending) and how many
+    positions take each, in O(distinct values) whatever ``size`` is.
+
+    Position ``i`` is covered by ``min(i + o, L - 1) - max(i + o - b + 1, 0) + 1``
+    seeds (``o`` the seed offset, ``L`` the seed count): a trapezoid, rising by
+    one per position, flat, then falling by one. Each rising or falling
+    position has its own value; the flat part has one value.
+
+    >>> [v.tolist() for v in _axis_histogram(5, 3, "valid")]
+    [[1, 2, 3], [2, 2, 1]]
+    >>> [v.tolist() for v in _axis_histogram(10**10, 7, "full")]
+    [[4, 5, 6, 7], [2, 2, 2, 9999999994]]
+    """
+    block = min(block, size)
+    offset = seed_offset(block, seed_region)
+    length = size - block + 1 if seed_region == "valid" else size
+    # The count stops rising from the left at i = b - 1 - o and starts falling
+    # towards the right at i = L - 1 - o.
+    bends = (block - 1 - offset, length - 1 - offset)
+    cuts = sorted({0, size, *(min(max(c, 0), size) for c in bends)})
+    parts_values, parts_counts = [], []
+    for lo, hi in zip(cuts, cuts[1:]):  # [lo, hi): the count is linear on each part
+        if hi <= lo:
+            continue
+        first = min(lo + offset, length - 1) - max(lo + offset - block + 1, 0) + 1
+        last = min(hi - 1 + offset, length - 1) - max(hi - 1 + offset - block + 1, 0) + 1
+        if first == last:
+            parts_values.append(np.array([first], dtype=np.int64))
+            parts_counts.append(np.array([hi - lo], dtype=np.int64))
+        else:
+            step = 1 if last > first else -1
+            parts_values.append(np.arange(first, last + step, step, dtype=np.int64))
+            parts_counts.append(np.ones(hi - lo, dtype=np.int64))
+    values, inverse = np.unique(np.concatenate(parts_values), return_inverse=True)
+    counts = np.zeros(values.size, dtype=np.int64)
+    np.add.at(counts, inverse, np.concatenate(parts_counts))
+    return values, counts
+
+
 def _weighted_counts(
     block: tuple[int, ...], spatial: tuple[int, ...], seed_region: str
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct products n(p) of per-axis coverage counts, with their multiplicities."""
+    """Distinct products n(p) of per-axis coverage counts, with their multiplicities
+    (float64 arrays), in O(number of products) whatever the map size."""
+    bound = math.prod(block)  # an axis has at most b distinct counts (1 .. b)
+    if bound > MAX_DISTINCT_COUNTS:
+        raise ValueError(
+            f"block_size={block!r} on spatial_shape={spatial!r} has up to {bound} distinct "
+            f"coverage counts, more than the {MAX_DISTINCT_COUNTS} the closed form handles"
+        )
     values = np.ones(1, dtype=np.float64)
     weights = np.ones(1, dtype=np.float64)
     for size, b in zip(spatial, block):
-        axis_values, axis_weights = np.unique(
-            coverage_counts(size, b, seed_region), return_counts=True
-        )
+        axis_values, axis_weights = _axis_histogram(size, b, seed_region)
         values = np.multiply.outer(values, axis_values).ravel()
         weights = np.multiply.outer(weights, axis_weights).ravel()
     return values, weights
@@ -140,13 +191,10 @@ def expected_drop_rate(
     >>> expected_drop_rate(0.25, 1, (3, 3))  # block 1: every unit is its own seed
     0.25
     """
-    if isinstance(gamma, bool) or not isinstance(gamma, (int, float, np.floating, np.integer)):
-        raise TypeError(f"gamma must be a float in [0, 1], got {gamma!r}")
-    if not (0.0 <= float(gamma) <= 1.0):
-        raise ValueError(f"gamma must be in [0, 1], got {gamma!r}")
+    value = check_probability(gamma, "gamma")
     check_choice(seed_region, SEED_REGIONS, "seed_region")
     block, spatial = _resolve(block_size, spatial_shape)
-    return _expected_drop_rate(float(gamma), block, spatial, seed_region)
+    return _expected_drop_rate(value, block, spatial, seed_region)
 
 
 def _expected_drop_rate(
@@ -202,5 +250,7 @@ def _exact_gamma(
     at_over, at_under = excess(u_over), excess(u_under)
     if at_over <= 0.0 or at_under >= 0.0:  # equal counts: a bound is the root (to rounding)
         return -math.expm1(u_over if abs(at_over) <= abs(at_under) else u_under)
+    from scipy.optimize import brentq  # imported here: SciPy's optimizer is slow to import
+
     u = brentq(excess, u_over, u_under, xtol=1e-300, rtol=4 * np.finfo(float).eps, maxiter=200)
     return -math.expm1(u)

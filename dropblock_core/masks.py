@@ -3,9 +3,9 @@
 Two expansions give the same mask: a sparse one for NumPy (each seed writes
 its block, O(dropped cells) work) and a dense one using only standard array
 operations (a separable box dilation by doubling: ``ceil(log2(block))`` ORs of
-shifted slices per axis), which serves every other namespace. The dense one
-slices and reshapes only along known sizes, so the batch size may be unknown
-(a TensorFlow graph tensor).
+shifted slices per cell and axis), which serves every other namespace. The
+dense one slices and reshapes only along known sizes, so the batch size may be
+unknown (a TensorFlow graph tensor).
 
 ``drop_prob`` is a Python float (gamma solved on the host; masks are the same
 bits on every namespace) or a 0-d real array of the computing namespace,
@@ -16,8 +16,6 @@ so a changing ``drop_prob`` does not recompile).
 from __future__ import annotations
 
 import math
-import numbers
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from types import ModuleType
@@ -29,11 +27,11 @@ from ._namespace import is_numpy_namespace, resolve_namespace
 from ._validation import (
     SEED_REGIONS,
     check_choice,
+    check_counter,
     check_drop_prob,
     check_flag,
     check_gamma,
     check_input_shape,
-    check_uint,
     clip_block,
     normalize_block_size,
 )
@@ -118,6 +116,10 @@ def plan_mask(
     spatial = tuple(spatial_list)
     block = clip_block(normalize_block_size(block_size, len(spatial)), spatial)
     empty_map = 0 in spatial
+    seed_grid = spatial if empty_map else seed_grid_shape(block, spatial, seed_region)
+    grid = (1 if share_batch else batch, 1 if share_channels else channels, *seed_grid)
+    if math.prod(grid) > MAX_POSITIONS:
+        raise ValueError(f"shape={shape!r} has more than 2**37 seed positions")
     value: float | Any
     if empty_map or isinstance(gamma_rule, float):
         value = 0.0 if empty_map else gamma_rule
@@ -130,25 +132,11 @@ def plan_mask(
     else:
         value = paper_gamma(drop, block, spatial)
     offsets = tuple(seed_offset(b, seed_region) for b in block)
-    seed_grid = spatial if empty_map else seed_grid_shape(block, spatial, seed_region)
-    grid = (1 if share_batch else batch, 1 if share_channels else channels, *seed_grid)
-    if math.prod(grid) > MAX_POSITIONS:
-        raise ValueError(f"shape={shape!r} has more than 2**37 seed positions")
     return MaskPlan(shape, spatial, block, offsets, grid, value, channels_last)
 
 
 def _namespace_of(drop: Any, xp: ModuleType | None) -> ModuleType:
     return drop_namespace(drop) if xp is None else resolve_namespace(xp)
-
-
-def _check_counter(value: Any, name: str, bits: int) -> Any:
-    """Python ints are range-checked; integer arrays (e.g. traced) pass as they are."""
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-        return check_uint(value, name, bits)
-    dtype = getattr(value, "dtype", None)
-    if dtype is None or getattr(value, "shape", None) != () or "int" not in str(dtype):
-        raise TypeError(f"{name} must be a non-negative int or a 0-d integer array, got {value!r}")
-    return value
 
 
 def sample_mask(
@@ -192,7 +180,9 @@ def sample_mask(
     from the reproducible Threefry stream: the same ``seed``, ``step``,
     ``replica`` and parameters give the same bits on every namespace.
     ``stream="native"`` (NumPy only; the default for NumPy without a seed)
-    uses NumPy's own generator.
+    uses NumPy's own generator. ``seed``, ``step`` and ``replica`` are ints
+    or 0-d integer arrays, range-checked alike; only a traced array (under
+    ``jax.jit``, ``torch.compile``) cannot be checked, and is used modulo 2**32.
 
     >>> m = sample_mask((2, 3, 14, 14), 0.1, 7, seed=0)
     >>> m.shape, m.dtype
@@ -271,11 +261,18 @@ def draw_seeds(
     if stream is None:
         stream = "native" if seed is None and numpy_like else "counter"
     check_choice(stream, STREAMS, "stream")
+    if numpy_like and device is not None and not (isinstance(device, str) and device == "cpu"):
+        raise ValueError(f"device must be None or 'cpu' for NumPy, got {device!r}")
     if stream == "native" and not numpy_like:
         raise ValueError(f"stream='native' is only available on NumPy, got xp={xp.__name__!r}")
-    step = _check_counter(step, "step", 32)
-    replica = _check_counter(replica, "replica", 32)
-    seed = secrets.randbits(64) if seed is None else _check_counter(seed, "seed", 64)
+    step = check_counter(step, "step", 32)
+    replica = check_counter(replica, "replica", 32)
+    if seed is None:
+        import secrets  # imported here: it is only needed without a seed
+
+        seed = secrets.randbits(64)
+    else:
+        seed = check_counter(seed, "seed", 64)
 
     total = math.prod(plan.grid)
     gamma = plan.gamma
@@ -392,24 +389,25 @@ def _dilate_axis(seeds: Any, axis: int, size: int, block: int, offset: int, xp: 
     """OR of the seeds whose block covers each cell, along one axis.
 
     Cell ``i`` is covered by seeds ``i + offset - block + 1 .. i + offset``
-    (clipped to the seed grid). With ``block - 1`` zeros before the grid and
-    enough after it, that is the OR over a window of ``block`` consecutive
-    cells, built by doubling: windows of width ``w`` and ``k <= w`` combine into
-    one of width ``w + k`` by OR-ing two shifted slices.
+    (clipped to the seed grid). After padding with ``block - 1 - offset``
+    False cells in front, that is a window of ``block`` cells starting at
+    ``i``: built by doubling (windows of 1, 2, 4, ... cells, then one last
+    overlapping OR), ``ceil(log2(block))`` boolean ORs per cell.
     """
-    back = size + offset - seeds.shape[axis]  # >= 0: block - 1 (valid) or offset (full)
-    pieces = [_zeros_along(seeds, axis, block - 1, xp)] if block > 1 else []
+    front = block - 1 - offset
+    back = size + block - 1 - front - seeds.shape[axis]  # window i ends at i + block - 1
+    pieces = [_zeros_along(seeds, axis, front, xp)] if front else []
     pieces += [seeds] + ([_zeros_along(seeds, axis, back, xp)] if back else [])
-    covered = xp.concat(tuple(pieces), axis=axis) if len(pieces) > 1 else seeds
-    extent, width = block - 1 + size + offset, 1
+    window = xp.concat(tuple(pieces), axis=axis) if len(pieces) > 1 else seeds
+    width = 1
     while width < block:
-        shift = min(width, block - width)
-        extent -= shift
-        covered = (
-            covered[_along(axis, slice(0, extent))] | covered[_along(axis, slice(shift, None))]
+        step = min(width, block - width)  # the last step may overlap: OR is idempotent
+        length = window.shape[axis] - step
+        window = xp.logical_or(
+            window[_along(axis, slice(0, length))], window[_along(axis, slice(step, step + length))]
         )
-        width += shift
-    return covered[_along(axis, slice(offset, offset + size))]
+        width += step
+    return window[_along(axis, slice(0, size))]
 
 
 def _expand_dense(plan: MaskPlan, seeds: Any, xp: ModuleType) -> Any:

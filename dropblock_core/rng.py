@@ -9,7 +9,7 @@ Specification (``docs/rng.md`` has the full text and known-answer vectors):
    along shared axes) is flattened; position ``p`` belongs to group
    ``g = p // 32`` at bit ``j = p % 32``. Group ``g`` reads the words
    ``w(g, r) = threefry2x32(K, (g, r // 2))[r % 2]`` for rounds ``r = 0, 1, ...``.
-3. **Gaps.** Thresholds ``C[i] = min(floor(2**32 * (1 - (1 - gamma)**(i+1))), 2**32-1)``,
+3. **Gaps.** Thresholds ``C[i] = min(floor(2**32 * -expm1((i+1) * log1p(-gamma))), 2**32-1)``,
    ``i = 0..31``, are computed once on the host in double precision. A word's
    gap is ``#{i : C[i] <= w}`` (``0..32``), i.e. a geometric variate by integer
    comparison. Starting at ``pos = -1``, each round sets
@@ -34,17 +34,23 @@ import numpy as np
 from ._namespace import is_jax_namespace, is_lazy_array, word_dtype
 from ._validation import check_uint
 from .graph_gamma import gap_thresholds_xp
+from .native import native_group_bits
 from .threefry import MASK32, threefry2x32, threefry2x32_numpy
 
 __all__ = [
     "GROUP",
     "MAX_POSITIONS",
     "LAYER_TAG",
+    "bits_all_rounds",
+    "bits_round_by_round",
     "gap_thresholds",
+    "gaps",
+    "initial_state",
     "layer_seed",
     "mask_key",
     "seed_bits",
     "seed_indices_numpy",
+    "take_round",
 ]
 
 GROUP = 32
@@ -183,10 +189,12 @@ def seed_bits(
     """Boolean seed indicator of length ``total`` on ``xp`` (dense evaluation).
 
     ``gamma`` is a Python float (thresholds from the host) or a 0-d array
-    (thresholds computed in the graph). Uses only standard operations. Eager
-    arrays draw words round by round and stop once no group needs another;
-    lazy arrays (``jax.jit``) and JAX draw all 32 rounds in one vectorised
-    call (a static shape, one small graph).
+    (thresholds computed in the graph). The seed bits of each group come from
+    the namespace's native loop when it has one (:mod:`dropblock_core.native`:
+    JAX), else from standard operations: eager arrays draw words round by
+    round and stop once no group needs another; lazy arrays draw all 32 rounds
+    in one vectorised call (a static shape, one small graph). All give the
+    same bits.
     """
     word = word_dtype(xp)
     n_groups = -(-total // GROUP)
@@ -196,10 +204,13 @@ def seed_bits(
         thresholds = gap_thresholds_xp(gamma, xp)
     groups = xp.arange(n_groups, dtype=word, device=device)
     one = xp.asarray(1, dtype=word, device=device)
-    if is_jax_namespace(xp) or is_lazy_array(groups) or not isinstance(key[0], int):
-        bits = _bits_all_rounds(key, thresholds, groups, xp, device)
+    native = native_group_bits(xp)
+    if native is not None:
+        bits = native(key, thresholds, groups, xp, device)
+    elif is_lazy_array(groups) or not isinstance(key[0], int):
+        bits = bits_all_rounds(key, thresholds, groups, xp, device)
     else:
-        bits = _bits_round_by_round(key, thresholds, groups, xp, device)
+        bits = bits_round_by_round(key, thresholds, groups, xp, device)
     if not isinstance(gamma, float):  # gamma == 1: every position is a seed
         bits = xp.where(gamma >= 1.0, xp.full_like(bits, MASK32), bits)
     lanes = xp.arange(GROUP, dtype=word, device=device)
@@ -207,7 +218,17 @@ def seed_bits(
     return xp.reshape(dense, (n_groups * GROUP,))[:total]
 
 
-def _bits_all_rounds(key: tuple, thresholds: Any, groups: Any, xp: ModuleType, device: Any) -> Any:
+def gaps(words: Any, thresholds: Any, xp: ModuleType) -> Any:
+    """``#{i : C[i] <= w}`` per word, as ``int32``: a binary search where the
+    namespace has one, 32 fused comparisons on JAX (XLA lowers searchsorted
+    to a sequential scan) and on namespaces without ``searchsorted``."""
+    if is_jax_namespace(xp) or not hasattr(xp, "searchsorted"):
+        return xp.sum(xp.astype(words[..., None] >= thresholds, xp.int32), axis=-1, dtype=xp.int32)
+    flat = xp.searchsorted(thresholds, xp.reshape(words, (-1,)), side="right")
+    return xp.reshape(xp.astype(flat, xp.int32), words.shape)
+
+
+def bits_all_rounds(key: tuple, thresholds: Any, groups: Any, xp: ModuleType, device: Any) -> Any:
     """Seed bits of every group from all 32 words at once: positions are the
     cumulative sums of (gap + 1), and a round counts while its position < 32."""
     word = groups.dtype
@@ -216,13 +237,7 @@ def _bits_all_rounds(key: tuple, thresholds: Any, groups: Any, xp: ModuleType, d
     c1 = xp.broadcast_to(pairs[None, :], (groups.shape[0], GROUP // 2))
     w0, w1 = threefry2x32(key, (c0, c1), xp)
     words = xp.reshape(xp.stack((w0, w1), axis=2), (groups.shape[0], GROUP))
-    if is_jax_namespace(xp):
-        # XLA lowers searchsorted to a sequential scan; 32 comparisons fuse instead.
-        gaps = xp.sum(xp.astype(words[..., None] >= thresholds, xp.int32), axis=-1)
-    else:
-        flat = xp.searchsorted(thresholds, xp.reshape(words, (-1,)), side="right")
-        gaps = xp.reshape(xp.astype(flat, xp.int32), (groups.shape[0], GROUP))
-    steps = gaps + 1
+    steps = gaps(words, thresholds, xp) + 1
     pos = xp.cumulative_sum(steps, axis=1) - 1
     hit = pos < GROUP
     shift = xp.astype(xp.where(hit, pos, 0), word)
@@ -232,29 +247,37 @@ def _bits_all_rounds(key: tuple, thresholds: Any, groups: Any, xp: ModuleType, d
     return xp.sum(xp.where(hit, xp.bitwise_left_shift(one, shift), zero), axis=1, dtype=word)
 
 
-def _bits_round_by_round(
+def initial_state(n_groups: int, word: Any, xp: ModuleType, device: Any) -> tuple[Any, Any, Any]:
+    """``(pos, bits, alive)`` before the first round: position -1, no seed, all alive."""
+    pos = xp.full((n_groups,), -1, dtype=xp.int32, device=device)
+    bits = xp.zeros((n_groups,), dtype=word, device=device)
+    return pos, bits, xp.ones((n_groups,), dtype=xp.bool, device=device)
+
+
+def take_round(
+    words: Any, thresholds: Any, state: tuple[Any, Any, Any], xp: ModuleType
+) -> tuple[Any, Any, Any]:
+    """One round of every group: advance by ``1 + gap``; a position < 32 of a
+    live group is a seed; the group stays alive while a later bit remains."""
+    pos, bits, alive = state
+    pos = pos + 1 + gaps(words, thresholds, xp)
+    hit = alive & (pos < GROUP)
+    one = xp.ones_like(bits)
+    shift = xp.astype(xp.where(hit, pos, xp.zeros_like(pos)), bits.dtype)
+    bits = bits | xp.where(hit, xp.bitwise_left_shift(one, shift), xp.zeros_like(bits))
+    return pos, bits, hit & (pos < GROUP - 1)
+
+
+def bits_round_by_round(
     key: tuple, thresholds: Any, groups: Any, xp: ModuleType, device: Any
 ) -> Any:
-    """Seed bits drawing one round at a time, stopping when every group is done."""
-    word = groups.dtype
-    n_groups = groups.shape[0]
-    bits = xp.zeros((n_groups,), dtype=word, device=device)
-    pos = xp.full((n_groups,), -1, dtype=xp.int32, device=device)
-    alive = xp.ones((n_groups,), dtype=xp.bool, device=device)
-    one = xp.asarray(1, dtype=word, device=device)
-    spare = None
-    for r in range(GROUP):
-        if r % 2 == 0:
-            counter = xp.full((n_groups,), r // 2, dtype=word, device=device)
-            words, spare = threefry2x32(key, (groups, counter), xp)
-        else:
-            words = spare
-        gap = xp.astype(xp.searchsorted(thresholds, words, side="right"), xp.int32)
-        pos = pos + 1 + gap
-        hit = alive & (pos < GROUP)
-        shift = xp.astype(xp.where(hit, pos, 0), word)
-        bits = bits | xp.where(hit, xp.bitwise_left_shift(one, shift), xp.zeros_like(bits))
-        alive = hit & (pos < GROUP - 1)
-        if not bool(xp.any(alive)):
+    """Seed bits drawing one word pair at a time, stopping when every group is
+    done (eager: reads ``any(alive)`` on the host)."""
+    state = initial_state(groups.shape[0], groups.dtype, xp, device)
+    for pair in range(GROUP // 2):
+        counter = xp.full(groups.shape, pair, dtype=groups.dtype, device=device)
+        for words in threefry2x32(key, (groups, counter), xp):
+            state = take_round(words, thresholds, state, xp)
+        if not bool(xp.any(state[2])):
             break
-    return bits
+    return state[1]

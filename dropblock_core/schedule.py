@@ -28,7 +28,10 @@ def linear_schedule(step: int, total_steps: int, drop_prob: float) -> float:
             raise ValueError(f"{name} must be >= 0, got {value!r}")
     if total_steps == 0 or step >= total_steps:
         return drop
-    return drop * step / total_steps
+    try:
+        return drop * step / total_steps
+    except OverflowError:  # steps beyond the float range
+        return drop * (step / total_steps)
 
 
 class LinearDropSchedule:

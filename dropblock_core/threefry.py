@@ -37,7 +37,13 @@ def threefry2x32(key: tuple[Any, Any], counter: tuple[Any, Any], xp: ModuleType)
 
     ``key`` entries may be Python ints or word arrays (0-d arrays broadcast);
     ``counter`` entries are word arrays of one dtype (``uint32`` or ``int64``).
+
+    0-d counters are computed as 1-element arrays: NumPy turns 0-d results
+    into scalars, whose wrapping ``uint32`` additions warn about overflow.
     """
+    if counter[0].ndim == 0 and counter[1].ndim == 0:
+        x0, x1 = threefry2x32(key, (xp.reshape(counter[0], (1,)), xp.reshape(counter[1], (1,))), xp)
+        return xp.reshape(x0, ()), xp.reshape(x1, ())
     dtype = counter[0].dtype
     masked = dtype != xp.uint32
 

@@ -5,11 +5,10 @@ is usually unknown: Keras feeds batches from ``tf.data`` without
 ``drop_remainder``. The mask is therefore built for a per-sample plan (gamma
 and the seed grid do not depend on the batch) over ``batch x positions``
 seed positions, whatever ``batch`` turns out to be at run time; the core's
-dense expansion takes the batch size from the seeds. Seed bits come from
-:func:`seed_bits`, the core's Threefry stream drawn a word pair at a time in a
-``tf.while_loop`` until no group needs another word (XLA compiles it; the
-result is the same bits as ``dropblock_core.sample_mask``). Eagerly, masks are
-built by the NumPy core and imported with DLPack (:func:`import_numpy`).
+seed stream (its TensorFlow loop, :mod:`dropblock_core._native_tf`) and dense
+expansion both take sizes as tensors. The result is the bits of
+``dropblock_core.sample_mask``. Eagerly, masks are built by the NumPy core and
+imported with DLPack (:func:`import_numpy`).
 """
 
 from __future__ import annotations
@@ -23,8 +22,7 @@ import tensorflow as tf
 from dropblock_core import _namespace_tf as tnp
 from dropblock_core.config import DropBlockConfig
 from dropblock_core.masks import MaskPlan, expand_seeds, plan_mask
-from dropblock_core.rng import GROUP, gap_thresholds, mask_key
-from dropblock_core.threefry import threefry2x32
+from dropblock_core.rng import mask_key, seed_bits
 
 __all__ = [
     "ALIGNMENT",
@@ -33,7 +31,6 @@ __all__ = [
     "graph_keep_mask",
     "import_numpy",
     "is_importable",
-    "seed_bits",
 ]
 
 ALIGNMENT = 64  # bytes; a 32-byte aligned import aborts TensorFlow 2.21 on x86-64
@@ -79,69 +76,6 @@ def import_numpy(array: np.ndarray) -> tf.Tensor:
     return tf.experimental.dlpack.from_dlpack(array.__dlpack__())
 
 
-def _gaps(words: tf.Tensor, thresholds: tf.Tensor) -> tf.Tensor:
-    """``#{i : thresholds[i] <= w}`` per word: 32 comparisons, which XLA fuses
-    (its sort-based ``searchsorted`` is slower)."""
-    return tf.reduce_sum(tf.cast(words[:, None] >= thresholds[None, :], tf.int32), axis=1)
-
-
-def seed_bits(key: tuple[Any, Any], thresholds: tf.Tensor, total: int | tf.Tensor) -> tf.Tensor:
-    """Boolean seed indicator of ``total`` positions (an int or a scalar tensor).
-
-    The stream of :mod:`dropblock_core.rng`: group ``g`` of 32 positions reads
-    words ``threefry2x32(K, (g, r // 2))[r % 2]``. Word pairs are drawn for
-    every group in a ``tf.while_loop`` that stops as soon as no group needs
-    another word; with seed probabilities of DropBlock's size (gamma around
-    0.001 to 0.03) that is a few pairs instead of the 16 a dense evaluation
-    draws.
-
-    >>> import dropblock_core as db
-    >>> from dropblock_core.rng import gap_thresholds, mask_key
-    >>> t = tf.constant(gap_thresholds(0.05).astype(np.int64), tf.uint32)
-    >>> bits = seed_bits(mask_key(3, 1, 0), t, 200)
-    >>> from dropblock_core.rng import seed_indices_numpy
-    >>> want = np.zeros(200, bool); want[seed_indices_numpy(mask_key(3, 1, 0), 0.05, 200)] = True
-    >>> bool(np.array_equal(bits.numpy(), want))
-    True
-    """
-    n_groups = (tf.cast(total, tf.int64) + GROUP - 1) // GROUP
-    groups = tf.cast(tf.range(n_groups), tf.uint32)
-    one = tf.constant(1, tf.uint32)
-
-    def draw(pair: tf.Tensor, pos: tf.Tensor, bits: tf.Tensor, alive: tf.Tensor) -> tuple:
-        counter = tf.fill(tf.shape(groups), tf.cast(pair, tf.uint32))
-        for words in threefry2x32(key, (groups, counter), tnp):
-            pos = pos + 1 + _gaps(words, thresholds)
-            hit = alive & (pos < GROUP)
-            shift = tf.cast(tf.where(hit, pos, 0), tf.uint32)
-            bits = bits | tf.where(hit, tf.bitwise.left_shift(one, shift), tf.zeros_like(bits))
-            alive = hit & (pos < GROUP - 1)
-        return pair + 1, pos, bits, alive
-
-    def more(pair: tf.Tensor, pos: tf.Tensor, bits: tf.Tensor, alive: tf.Tensor) -> tf.Tensor:
-        return (pair < GROUP // 2) & tf.reduce_any(alive)
-
-    start = (
-        tf.constant(0, tf.int32),
-        tf.fill(tf.shape(groups), -1),
-        tf.zeros_like(groups),
-        tf.ones(tf.shape(groups), tf.bool),
-    )
-    _, _, bits, _ = tf.while_loop(more, draw, start, maximum_iterations=GROUP // 2)
-    lanes = tf.cast(tf.range(GROUP), tf.uint32)
-    dense = tf.bitwise.bitwise_and(tf.bitwise.right_shift(bits[:, None], lanes[None, :]), one) != 0
-    return tf.reshape(dense, [-1])[: tf.cast(total, tf.int64)]
-
-
-def _thresholds(gamma: Any) -> tf.Tensor:
-    """The 32 gap thresholds as ``uint32`` words (host-computed for a float gamma)."""
-    if isinstance(gamma, float):
-        return tf.constant(gap_thresholds(gamma).astype(np.int64), tf.uint32)
-    from dropblock_core.graph_gamma import gap_thresholds_xp
-
-    return gap_thresholds_xp(gamma, tnp)
-
-
 def _sample_plan(
     shape: tf.TensorShape, drop: Any, config: DropBlockConfig, channels_last: bool
 ) -> MaskPlan:
@@ -185,11 +119,11 @@ def graph_keep_mask(
     else:
         batch = x.shape[0] if x.shape[0] is not None else tf.shape(x, out_type=tf.int64)[0]
     key = mask_key(seed, step, replica, tnp)
-    bits = seed_bits(key, _thresholds(gamma), batch * math.prod(plan.grid[1:]))
-    if not isinstance(gamma, float):
-        bits = tf.where(gamma >= 1.0, tf.ones_like(bits), bits)  # every position a seed
-    elif gamma >= 1.0:
-        bits = tf.ones_like(bits)
+    total = batch * math.prod(plan.grid[1:])
+    if isinstance(gamma, float) and gamma >= 1.0:  # every position is a seed
+        bits = tf.ones(tf.reshape(total, [1]), tf.bool)
+    else:  # the core's stream; its TensorFlow loop stops when no group needs a word
+        bits = seed_bits(key, gamma, total, tnp)
     return expand_seeds(plan, bits, tnp)
 
 
@@ -199,9 +133,11 @@ def apply_keep_mask(x: tf.Tensor, mask: tf.Tensor, drop: Any, normalize: str) ->
     float64), for any batch size.
 
     >>> x = tf.constant([[[1.0], [2.0]], [[3.0], [4.0]]])
-    >>> mask = tf.constant([[[True], [False]], [[True], [True]]])
-    >>> apply_keep_mask(x, mask, 0.25, "global").numpy().ravel().tolist()
-    [1.3333333730697632, 0.0, 4.0, 5.333333492279541]
+    >>> mask = tf.constant([[[True], [False]], [[False], [True]]])
+    >>> apply_keep_mask(x, mask, 0.25, "global").numpy().ravel().tolist()  # 4 units, 2 kept
+    [2.0, 0.0, 0.0, 8.0]
+    >>> apply_keep_mask(x, mask, 0.25, "expected").numpy().ravel().tolist()  # 1 / 0.75
+    [1.3333333730697632, 0.0, 0.0, 5.333333492279053]
     """
     wide = tf.float64 if x.dtype == tf.float64 else tf.float32
     if normalize == "none":

@@ -45,8 +45,8 @@ class LinearScheduler(keras.callbacks.Callback):
     >>> _ = model.fit(np.ones((6, 8, 8, 2)), np.ones((6, 1)), batch_size=2, epochs=1,
     ...               callbacks=[scheduler], verbose=0)
     >>> layer = model.layers[0]
-    >>> layer.step, round(layer.drop_prob, 6), scheduler.get_last_drop_prob()
-    (3, 0.15, [0.15])
+    >>> layer.step, round(layer.drop_prob, 6), round(scheduler.get_last_drop_prob()[0], 6)
+    (3, 0.15, 0.15)
     >>> layer.get_config()["drop_prob"]  # the target, not the ramp
     0.2
     """

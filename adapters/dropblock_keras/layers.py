@@ -42,9 +42,11 @@ __all__ = ["DropBlock1D", "DropBlock2D", "DropBlock3D", "DropBlockND"]
 
 
 def _read(variable: keras.Variable) -> np.ndarray:
-    """A variable's value as a NumPy array (through a tensor: Keras 3.15's
-    TensorFlow variables trip NumPy 2's ``__array__`` copy check)."""
-    return keras.ops.convert_to_numpy(keras.ops.convert_to_tensor(variable))
+    """A variable's value as a NumPy array (TensorFlow's own ``numpy()``: Keras
+    3.15's TensorFlow variables trip NumPy 2's ``__array__`` copy check)."""
+    if _backend.name() == "tensorflow":
+        return variable.value.numpy()
+    return keras.ops.convert_to_numpy(variable.value)
 
 
 def _variable_dtype(kind: str) -> str:

@@ -1,9 +1,13 @@
 """DropBlock for PyTorch over :mod:`dropblock_core`.
 
-``dropblock(x, drop_prob, block_size, ...)`` and the layers ``DropBlock1d``,
-``DropBlock2d`` and ``DropBlock3d``. The mask is the core's
-``sample_mask`` bit for bit (same seed, step and replica); ``x`` itself never
-leaves torch, so autograd, devices and ``torch.compile`` work as usual.
+``dropblock(x, drop_prob, block_size, ...)``, the layers ``DropBlock1d``,
+``DropBlock2d`` and ``DropBlock3d`` and ``LinearScheduler`` (the paper's
+drop-probability ramp, driven like an LR scheduler). With an explicit seed the
+mask is the core's ``sample_mask`` bit for bit (same seed, step and replica);
+``x`` itself never leaves torch, so autograd, devices, ``torch.compile``,
+``torch.export``, ``torch.fx`` and ``torch.func`` work as usual.
+``dropblock_torch.compat`` holds drop-in aliases of torchvision's and timm's
+DropBlock.
 
 >>> import torch, dropblock_torch
 >>> x = torch.randn(2, 8, 14, 14)
@@ -18,5 +22,6 @@ from __future__ import annotations
 
 from .functional import dropblock
 from .modules import DropBlock1d, DropBlock2d, DropBlock3d
+from .scheduler import LinearScheduler
 
-__all__ = ["DropBlock1d", "DropBlock2d", "DropBlock3d", "dropblock"]
+__all__ = ["DropBlock1d", "DropBlock2d", "DropBlock3d", "LinearScheduler", "dropblock"]

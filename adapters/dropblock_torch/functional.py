@@ -2,24 +2,27 @@
 
 Only the mask comes from the core (see ``_op``); ``x`` stays a torch tensor,
 so autograd, devices and ``torch.compile`` work as for any torch op.
+
+:func:`drop_blocks` is the tensor-level step every front end ends in (the
+function, the layers, the upstream aliases): it takes the changing values as
+tensors and answers ``__torch_function__``, so ``torch.fx`` records it as one
+``call_function`` node (as it does ``torch.nn.functional.dropout``) and
+``torch.compile`` traces through it.
 """
 
 from __future__ import annotations
 
-import math
-import numbers
 from collections.abc import Sequence
 
 import torch
+from torch.overrides import handle_torch_function, has_torch_function
 
-from dropblock_core._validation import check_flag, check_uint
-from dropblock_core.config import DropBlockConfig
+from dropblock_core._validation import check_drop_prob, check_flag, check_uint
 
-from ._op import keep_mask, spec_of
+from ._apply import masked_scale, masked_scale_
+from ._op import keep_mask, spec_json
 
-__all__ = ["apply_config", "check_gamma_scale", "dropblock"]
-
-_WIDE = (torch.float32, torch.float64)
+__all__ = ["as_step", "check_input", "drop_blocks", "dropblock", "seed_words"]
 
 
 def dropblock(
@@ -36,15 +39,18 @@ def dropblock(
     normalize: str = "global",
     share_channels: bool = False,
     share_batch: bool = False,
+    generator: torch.Generator | None = None,
     mask_backend: str = "auto",
 ) -> torch.Tensor:
     """DropBlock: zero blocks of ``x`` (``(N, C, *spatial)``) and rescale the rest.
 
-    The zero pattern is ``dropblock_core.sample_mask(x.shape, drop_prob,
-    block_size, seed=seed, step=step, replica=replica, ...)``, bit for bit, and
-    kept units are multiplied by the core's scale (``normalize``). With
-    ``seed=None`` a 64-bit seed is drawn from torch's default generator, so
-    ``torch.manual_seed`` makes runs repeatable. ``training=False`` or
+    With an int ``seed`` the zero pattern is ``dropblock_core.sample_mask(
+    x.shape, drop_prob, block_size, seed=seed, step=step, replica=replica,
+    ...)``, bit for bit. With ``seed=None`` the mask's key is drawn from
+    ``generator`` (default: the default generator of ``x``'s device), so
+    ``torch.manual_seed`` repeats a run and activation checkpointing, which
+    restores that generator, redraws the same mask. Kept units are multiplied
+    by the core's scale (``normalize``). ``training=False`` or
     ``drop_prob == 0`` returns ``x`` itself. The result keeps ``x``'s dtype,
     device and memory format; the gradient is ``mask * scale``.
 
@@ -62,53 +68,57 @@ def dropblock(
     >>> dropblock(x, 0.1, 7, training=False) is x
     True
     """
-    config = DropBlockConfig(
-        drop_prob,
-        block_size,
+    if has_torch_function((x,)):
+        return handle_torch_function(
+            dropblock,
+            (x,),
+            x,
+            drop_prob,
+            block_size,
+            training=training,
+            seed=seed,
+            step=step,
+            replica=replica,
+            gamma=gamma,
+            seed_region=seed_region,
+            normalize=normalize,
+            share_channels=share_channels,
+            share_batch=share_batch,
+            generator=generator,
+            mask_backend=mask_backend,
+        )
+    check_input(x)
+    drop = check_drop_prob(drop_prob)
+    if seed is not None:
+        seed = check_uint(seed, "seed", 64)
+    spec = spec_json(
+        tuple(block_size) if isinstance(block_size, Sequence) else block_size,
         gamma=gamma,
         seed_region=seed_region,
         normalize=normalize,
         share_channels=share_channels,
         share_batch=share_batch,
-        seed=seed,
+        stream="native" if seed is None else "counter",
+        backend=mask_backend,
     )
-    spec = _spec(drop_prob, block_size, gamma, seed_region, normalize, share_channels, share_batch)
-    return apply_config(
+    step_tensor = as_step(step, x.device)
+    replica = check_uint(replica, "replica", 32)
+    if not check_flag(training, "training") or drop == 0.0:
+        return x
+    return drop_blocks(
         x,
-        config,
-        spec,
-        training=training,
-        step=step,
+        torch.tensor(drop, dtype=torch.float64, device=x.device),
+        None if seed is None else seed_words(seed, x.device),
+        step_tensor,
+        spec=spec,
         replica=replica,
-        mask_backend=mask_backend,
+        generator=generator,
     )
 
 
-@torch.compiler.assume_constant_result
-def _spec(
-    drop_prob: float,
-    block_size: int | Sequence[int],
-    gamma: str | float,
-    seed_region: str,
-    normalize: str,
-    share_channels: bool,
-    share_batch: bool,
-) -> str:
-    """The operator's configuration string: a constant for ``torch.compile``, which
-    cannot trace the JSON encoder (the seed travels separately, as a tensor)."""
-    config = DropBlockConfig(
-        drop_prob,
-        block_size,
-        gamma=gamma,
-        seed_region=seed_region,
-        normalize=normalize,
-        share_channels=share_channels,
-        share_batch=share_batch,
-    )
-    return spec_of(config)
-
-
-def _check_input(x: object) -> torch.Tensor:
+def check_input(x: object, spatial_dims: int | None = None) -> torch.Tensor:
+    """``x`` if it is a floating tensor of shape ``(N, C, *spatial)`` (with
+    ``spatial_dims`` spatial axes, if given), else raise."""
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"x must be a torch.Tensor, got {type(x).__name__}")
     if not x.is_floating_point():
@@ -117,98 +127,98 @@ def _check_input(x: object) -> torch.Tensor:
         raise ValueError(
             f"x must be (N, C, *spatial) with at least one spatial axis, got shape {tuple(x.shape)}"
         )
+    if spatial_dims is not None and x.dim() != spatial_dims + 2:
+        raise ValueError(
+            f"x must be (N, C) and {spatial_dims} spatial axes, got shape {tuple(x.shape)}"
+        )
     return x
 
 
-def check_gamma_scale(gamma_scale: float) -> float:
-    """Return ``gamma_scale`` (timm's factor on gamma) as a finite float >= 0."""
-    if isinstance(gamma_scale, bool) or not isinstance(gamma_scale, numbers.Real):
-        raise TypeError(f"gamma_scale must be a real number >= 0, got {gamma_scale!r}")
-    if not math.isfinite(gamma_scale) or gamma_scale < 0:
-        raise ValueError(f"gamma_scale must be a finite number >= 0, got {gamma_scale!r}")
-    return float(gamma_scale)
+def as_step(value: int | torch.Tensor, device: torch.device | None = None) -> torch.Tensor:
+    """A step as a 0-d int64 tensor on ``device``; a Python int is range-checked.
 
+    A bool (or a bool tensor) is refused, as everywhere in the core.
 
-def _as_counter(value: int | torch.Tensor, name: str) -> torch.Tensor:
-    """A step as a 0-d integer tensor (a Python int is range-checked first)."""
+    >>> as_step(3)
+    tensor(3)
+    >>> as_step(torch.tensor(True))
+    Traceback (most recent call last):
+    ...
+    TypeError: step must be an int or a 0-d integer tensor, got tensor(True)
+    """
     if isinstance(value, torch.Tensor):
-        if value.dim() != 0 or value.is_floating_point() or value.is_complex():
-            raise TypeError(f"{name} must be an int or a 0-d integer tensor, got {value!r}")
-        return value
-    return torch.tensor(check_uint(value, name, 32), dtype=torch.int64)
+        integer = not (value.is_floating_point() or value.is_complex() or value.dtype == torch.bool)
+        if value.dim() != 0 or not integer:
+            raise TypeError(f"step must be an int or a 0-d integer tensor, got {value!r}")
+        return value if device is None else value.to(device)
+    return torch.tensor(check_uint(value, "step", 32), dtype=torch.int64, device=device)
 
 
-def _seed_words(seed: int | None) -> torch.Tensor:
-    """The seed's (low, high) 32-bit words; ``None`` draws them from torch."""
-    if seed is None:
-        return torch.randint(0, 2**32, (2,), dtype=torch.int64)
-    return torch.tensor([seed & 0xFFFFFFFF, seed >> 32], dtype=torch.int64)
+def seed_words(seed: int, device: torch.device | None = None) -> torch.Tensor:
+    """A 64-bit seed as its ``(low, high)`` 32-bit words, an int64 tensor.
+
+    >>> seed_words(2**32 + 5)
+    tensor([5, 1])
+    """
+    return torch.tensor([seed & 0xFFFFFFFF, seed >> 32], dtype=torch.int64, device=device)
 
 
 def _is_channels_last(x: torch.Tensor) -> bool:
     """True when the channel axis is the fastest in memory (channels_last / _3d)."""
-    return x.dim() >= 3 and not x.is_contiguous() and x.movedim(1, -1).is_contiguous()
+    return not x.is_contiguous() and x.movedim(1, -1).is_contiguous()
 
 
-def apply_config(
+def drop_blocks(
     x: torch.Tensor,
-    config: DropBlockConfig,
-    spec: str,
+    drop_prob: torch.Tensor,
+    seed: torch.Tensor | None,
+    step: torch.Tensor,
     *,
-    training: bool = True,
-    step: int | torch.Tensor = 0,
+    spec: str,
     replica: int = 0,
-    gamma_scale: float = 1.0,
-    with_noise: bool = False,
     inplace: bool = False,
-    mask_backend: str = "auto",
+    generator: torch.Generator | None = None,
+    spatial_dims: int | None = None,
 ) -> torch.Tensor:
-    """DropBlock with a prepared :class:`DropBlockConfig` (``spec = spec_of(config)``);
-    the modules call this. ``step`` drives the mask and ``config``'s schedule.
-
-    ``with_noise`` (timm): dropped units become N(0, 1) noise from torch's
-    default generator and kept units are not rescaled. ``inplace`` writes the
-    result into ``x``.
+    """DropBlock with the changing values as tensors: ``drop_prob`` (0-d
+    float64, or int64 holding its float64 bits, as the layers keep it),
+    ``seed`` (the two seed words, or ``None`` to draw them from ``generator``),
+    ``step`` (0-d int64); ``spec`` is a :meth:`~dropblock_torch._op.MaskSpec.to_json`
+    string; ``spatial_dims`` (if given) is the rank the caller expects. Checks
+    ``x`` and changes nothing but the result (and ``x`` with ``inplace=True``).
 
     >>> import torch, dropblock_core
-    >>> from dropblock_torch._op import spec_of
-    >>> cfg = DropBlockConfig(0.2, 3, seed=1)
-    >>> y = apply_config(torch.ones(1, 2, 8, 8), cfg, spec_of(cfg), with_noise=True)
-    >>> keep = torch.from_numpy(dropblock_core.sample_mask((1, 2, 8, 8), 0.2, 3, seed=1))
-    >>> bool((y[keep] == 1).all()), bool((y[~keep] != 1).all())  # kept: unscaled; dropped: noise
-    (True, True)
+    >>> spec = spec_json(3)
+    >>> y = drop_blocks(torch.ones(1, 2, 8, 8), torch.tensor(0.2, dtype=torch.float64),
+    ...                 seed_words(1), torch.tensor(4), spec=spec)
+    >>> keep = dropblock_core.sample_mask((1, 2, 8, 8), 0.2, 3, seed=1, step=4)
+    >>> bool(((y != 0).numpy() == keep).all())
+    True
     """
-    x = _check_input(x)
-    check_flag(training, "training")
-    check_flag(with_noise, "with_noise")
-    check_flag(inplace, "inplace")
-    if not training or config.drop_prob == 0.0:
-        return x
+    if has_torch_function((x, drop_prob, seed, step)):
+        return handle_torch_function(
+            drop_blocks,
+            (x, drop_prob, seed, step),
+            x,
+            drop_prob,
+            seed,
+            step,
+            spec=spec,
+            replica=replica,
+            inplace=inplace,
+            generator=generator,
+            spatial_dims=spatial_dims,
+        )
+    check_input(x, spatial_dims)
+    if drop_prob.dtype == torch.int64:
+        drop_prob = drop_prob.view(torch.float64)
+    if seed is None:
+        seed = torch.randint(
+            0, 2**32, (2,), dtype=torch.int64, device=x.device, generator=generator
+        )
     channels_last = _is_channels_last(x)
     shape = list(x.movedim(1, -1).shape if channels_last else x.shape)
-    mask, scale = keep_mask(
-        _seed_words(config.seed),
-        _as_counter(step, "step"),
-        shape,
-        spec,
-        check_uint(replica, "replica", 32),
-        check_gamma_scale(gamma_scale),
-        channels_last,
-        x.device,
-        mask_backend,
-    )
+    mask, scale = keep_mask(seed, step, drop_prob, shape, spec, replica, channels_last, x.device)
     if channels_last:
         mask = mask.movedim(-1, 1)
-    if with_noise:
-        noise = torch.randn_like(x)
-        if inplace:
-            return x.mul_(mask).add_(noise.masked_fill_(mask, 0))
-        return torch.where(mask, x, noise)
-    dropped = mask.logical_not()
-    if x.dtype in _WIDE:  # x * scale rounded once, as the core does
-        scale = scale.to(x.dtype)
-        out = x.mul_(scale) if inplace else x * scale
-        return out.masked_fill_(dropped, 0)
-    # float16 / bfloat16: multiply in float32, round once to x's dtype.
-    out = (x.to(torch.float32) * scale.to(torch.float32)).masked_fill_(dropped, 0).to(x.dtype)
-    return x.copy_(out) if inplace else out
+    return masked_scale_(x, mask, scale) if inplace else masked_scale(x, mask, scale)

@@ -1,38 +1,38 @@
 """DropBlock layers: ``DropBlock1d``, ``DropBlock2d``, ``DropBlock3d``.
 
-Each holds a validated :class:`~dropblock_core.config.DropBlockConfig` and a
-persistent ``step`` buffer (int64, in the ``state_dict``) that advances once
-per training forward and drives both the mask's ``step`` and the schedule.
+Each is an ``nn.Module`` and a :class:`dropblock_core.layer.DropBlockLayer`
+(the framework-free half: configuration, settable ``drop_prob``, ``step`` and
+``layer_id``, repr). What is torch-specific lives here: the three changing
+values are kept in **non-persistent buffers** (so ``state_dict()`` is empty
+and strict loading works both ways, ``torch.compile`` sees tensors and never
+recompiles when a scheduler changes them, ``torch.fx`` records them as
+``get_attr``, and they follow ``.to(device)``). ``forward`` changes nothing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import Any
 
 import torch
 import torch.distributed as dist
 from torch import nn
 
-from dropblock_core._validation import (
-    check_choice,
-    check_flag,
-    check_uint,
-    normalize_block_size,
-)
-from dropblock_core.config import DropBlockConfig
+from dropblock_core._validation import check_flag, check_uint
+from dropblock_core.layer import DropBlockLayer
 
-from ._op import BACKENDS, spec_of
-from .functional import apply_config, check_gamma_scale
+from ._op import MaskSpec
+from .functional import drop_blocks, seed_words
 
-__all__ = ["DropBlock1d", "DropBlock2d", "DropBlock3d"]
+__all__ = ["DropBlock1d", "DropBlock2d", "DropBlock3d", "DropBlockNd"]
 
 
-class _DropBlockNd(nn.Module):
+class DropBlockNd(nn.Module, DropBlockLayer):
     """DropBlock over ``spatial_dims`` spatial axes; see :class:`DropBlock2d`."""
 
-    spatial_dims: ClassVar[int]
-    step: torch.Tensor
+    _drop_prob_bits: torch.Tensor  # drop_prob's float64 bits (int64: .half() cannot round it)
+    _step: torch.Tensor
+    _seed_words: torch.Tensor  # (low, high) words of mask_seed
 
     def __init__(
         self,
@@ -44,18 +44,15 @@ class _DropBlockNd(nn.Module):
         normalize: str = "global",
         share_channels: bool = False,
         share_batch: bool = False,
-        total_steps: int = 0,
         seed: int | None = None,
         replica: int | None = None,
         inplace: bool = False,
-        gamma_scale: float = 1.0,
-        with_noise: bool = False,
         mask_backend: str = "auto",
     ) -> None:
         super().__init__()
-        if not isinstance(block_size, int):
-            normalize_block_size(block_size, self.spatial_dims)  # one size per spatial axis
-        self.config = DropBlockConfig(
+        for name, shape in (("_drop_prob_bits", ()), ("_step", ()), ("_seed_words", (2,))):
+            self.register_buffer(name, torch.zeros(shape, dtype=torch.int64), persistent=False)
+        self._init_dropblock(
             drop_prob,
             block_size,
             gamma=gamma,
@@ -64,15 +61,46 @@ class _DropBlockNd(nn.Module):
             share_channels=share_channels,
             share_batch=share_batch,
             seed=seed,
-            total_steps=total_steps,
         )
         self.replica = None if replica is None else check_uint(replica, "replica", 32)
         self.inplace = check_flag(inplace, "inplace")
-        self.gamma_scale = check_gamma_scale(gamma_scale)
-        self.with_noise = check_flag(with_noise, "with_noise")
-        self.mask_backend = check_choice(mask_backend, BACKENDS, "mask_backend")
-        self._spec = spec_of(self.config)
-        self.register_buffer("step", torch.zeros((), dtype=torch.int64))
+        self.mask_backend = mask_backend
+        self._spec = MaskSpec.of(
+            self._dropblock_fixed,
+            backend=mask_backend,
+            stream="native" if seed is None else "counter",
+        ).to_json()
+
+    # -- where DropBlockLayer keeps the changing values ---------------------------------
+
+    def _store(self, name: str, value: float | int) -> None:
+        """Keep ``value`` as a Python number (for the repr and the properties)
+        and in the buffer ``forward`` reads."""
+        self.__dict__[f"_dropblock_{name}"] = value
+        self._write_buffer(name)
+
+    def _load(self, name: str) -> float | int:
+        return self.__dict__[f"_dropblock_{name}"]
+
+    def _write_buffer(self, name: str) -> None:
+        with torch.no_grad():
+            if name == "drop_prob":
+                bits = torch.tensor(self._load(name), dtype=torch.float64).view(torch.int64)
+                self._drop_prob_bits.copy_(bits)
+            elif name == "step":
+                self._step.fill_(self._load(name))
+            elif self.mask_seed is not None:  # layer_id
+                self._seed_words.copy_(seed_words(self.mask_seed))
+
+    def _apply(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        """After ``.to()``, ``.half()``, ``.to_empty()`` ...: rewrite the buffers
+        from the Python values (``to_empty`` leaves them uninitialised)."""
+        result = super()._apply(fn, *args, **kwargs)
+        for name in ("drop_prob", "step", "layer_id"):
+            self._write_buffer(name)
+        return result
+
+    # -- the layer -------------------------------------------------------------------------
 
     def current_replica(self) -> int:
         """``replica`` if given, else this process's rank under ``torch.distributed``."""
@@ -83,46 +111,30 @@ class _DropBlockNd(nn.Module):
         return 0
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if not isinstance(x, torch.Tensor):
-            raise TypeError(f"x must be a torch.Tensor, got {type(x).__name__}")
-        if x.dim() != self.spatial_dims + 2:
-            raise ValueError(
-                f"{type(self).__name__} expects x of shape (N, C, {self.spatial_dims} spatial "
-                f"axes), got {tuple(x.shape)}"
-            )
         if not self.training:
             return x
-        out = apply_config(
+        return drop_blocks(
             x,
-            self.config,
-            self._spec,
-            step=self.step,
+            self._drop_prob_bits,
+            None if self.seed is None else self._seed_words,
+            self._step,
+            spec=self._spec,
             replica=self.current_replica(),
-            gamma_scale=self.gamma_scale,
-            with_noise=self.with_noise,
             inplace=self.inplace,
-            mask_backend=self.mask_backend,
+            spatial_dims=self.spatial_dims,
         )
-        with torch.no_grad():
-            self.step.add_(1)
-        return out
 
     def extra_repr(self) -> str:
+        names = ("layer_id", 0), ("replica", None), ("inplace", False), ("mask_backend", "auto")
         extras = [
             f"{name}={getattr(self, name)!r}"
-            for name, default in (
-                ("replica", None),
-                ("inplace", False),
-                ("gamma_scale", 1.0),
-                ("with_noise", False),
-                ("mask_backend", "auto"),
-            )
-            if getattr(self, name) != default
+            for name, default in names
+            if getattr(self, name) != default and (name != "layer_id" or self.seed is not None)
         ]
-        return ", ".join([self.config.describe(), *extras])
+        return ", ".join([self.describe(), *extras])
 
 
-class DropBlock1d(_DropBlockNd):
+class DropBlock1d(DropBlockNd):
     """DropBlock for ``(N, C, L)`` inputs; the arguments of :class:`DropBlock2d`.
 
     >>> import torch
@@ -134,29 +146,36 @@ class DropBlock1d(_DropBlockNd):
     spatial_dims = 1
 
 
-class DropBlock2d(_DropBlockNd):
+class DropBlock2d(DropBlockNd):
     """DropBlock for ``(N, C, H, W)`` inputs (Ghiasi et al., 2018).
 
     ``drop_prob``, ``block_size``, ``gamma``, ``seed_region``, ``normalize``,
     ``share_channels`` and ``share_batch`` are those of
-    :func:`dropblock_torch.dropblock`. ``total_steps > 0`` ramps the drop
-    probability linearly from 0 to ``drop_prob`` over that many training
-    calls. ``seed=None`` draws a fresh mask each call (from torch's default
-    generator); an int makes the mask a function of (seed, step, replica).
-    ``replica=None`` uses the ``torch.distributed`` rank when initialised.
+    :func:`dropblock_torch.dropblock`. ``drop_prob`` is a plain settable
+    attribute, read by every training call; the other options are fixed.
 
-    timm's extras: ``gamma_scale`` multiplies gamma; ``with_noise`` puts N(0, 1)
-    noise in dropped units and leaves kept units unscaled; ``inplace`` writes
-    into the input. ``eval()`` makes the layer the identity.
+    ``seed=None`` (the default) draws each mask's key from the default
+    generator of the input's device, like ``nn.Dropout``. An int ``seed``
+    makes the mask ``dropblock_core.sample_mask(..., seed=layer.mask_seed,
+    step=layer.step, replica=...)``: ``step`` is set from outside, once per
+    optimizer step, by :class:`dropblock_torch.LinearScheduler` (or by you), and
+    the scheduler numbers the layers (``layer_id``) so layers sharing a seed
+    draw different masks. ``replica=None`` uses the ``torch.distributed`` rank
+    when initialised. ``inplace`` writes into the input. ``eval()`` makes the
+    layer the identity; ``forward`` never changes the layer.
 
     >>> import torch
-    >>> layer = DropBlock2d(0.1, 7, total_steps=100, seed=0)
+    >>> layer = DropBlock2d(0.1, 7, seed=0)
     >>> layer
-    DropBlock2d(drop_prob=0.1, block_size=7, seed=0, total_steps=100)
-    >>> y = layer(torch.ones(2, 4, 14, 14))
-    >>> int(layer.step)
-    1
+    DropBlock2d(drop_prob=0.1, block_size=7, seed=0)
+    >>> layer.drop_prob = 0.05
+    >>> layer
+    DropBlock2d(drop_prob=0.05, block_size=7, seed=0)
+    >>> layer.state_dict()
+    OrderedDict()
     >>> x = torch.ones(2, 4, 14, 14)
+    >>> bool(torch.equal(layer(x), layer(x)))  # same seed and step: same mask
+    True
     >>> layer.eval()(x) is x
     True
     """
@@ -164,7 +183,7 @@ class DropBlock2d(_DropBlockNd):
     spatial_dims = 2
 
 
-class DropBlock3d(_DropBlockNd):
+class DropBlock3d(DropBlockNd):
     """DropBlock for ``(N, C, D, H, W)`` inputs; the arguments of :class:`DropBlock2d`.
 
     >>> import torch

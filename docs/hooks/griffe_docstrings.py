@@ -4,6 +4,8 @@ The docstrings hold ``>>>`` examples (run as doctests) and a few Sphinx roles
 (``:func:`name```). Markdown would read ``>>>`` as nested block quotes, so
 every doctest run (a ``>>>`` line up to the next blank line, doctest's own
 rule) becomes a fenced ``pycon`` block, and a role becomes inline code.
+Python's power operator in prose (``2**32``) would open bold text, so a
+``**`` between two word characters outside code is escaped.
 """
 
 from __future__ import annotations
@@ -13,10 +15,27 @@ from typing import Any
 
 import griffe
 
-__all__ = ["DocstringMarkdown", "doctests_to_fences"]
+__all__ = ["DocstringMarkdown", "doctests_to_fences", "escape_power"]
 
-_ROLE = re.compile(r":(?:py:)?(?:func|class|meth|mod|attr|data|obj|exc|const):`~?([^`]+)`")
+_ROLE = re.compile(
+    r":(?:py:)?(?:func|class|meth|mod|attr|data|obj|exc|const):`~?([^`]+)`"
+)
 _FENCE = re.compile(r"^\s*(```|~~~)")
+_CODE_SPAN = re.compile(r"(`+)(?:.+?)\1")
+_POWER = re.compile(r"(?<=\w)\*\*(?=\w)")
+
+
+def escape_power(line: str) -> str:
+    """Escape ``**`` between word characters, except inside code spans.
+
+    >>> print(escape_power("seed in [0, 2**64), step ``2**32``, **bold**"))
+    seed in [0, 2\\*\\*64), step ``2**32``, **bold**
+    """
+    out, last = [], 0
+    for span in _CODE_SPAN.finditer(line):
+        out += [_POWER.sub(r"\\*\\*", line[last : span.start()]), span[0]]
+        last = span.end()
+    return "".join([*out, _POWER.sub(r"\\*\\*", line[last:])])
 
 
 def doctests_to_fences(text: str) -> str:
@@ -38,7 +57,11 @@ def doctests_to_fences(text: str) -> str:
                 out.append("")
             out.append("```pycon")
             in_doctest = True
-        out.append(line if in_fence or in_doctest else _ROLE.sub(r"`\1`", line))
+        out.append(
+            line
+            if in_fence or in_doctest
+            else escape_power(_ROLE.sub(r"`\1`", line))
+        )
     if in_doctest:
         out.append("```")
     return "\n".join(out)

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from .budget import Budget
-from .report import Report
+from .report import Report, markdown_text
 from .result import CheckResult
 from .spec import SPECS
 
@@ -39,6 +39,7 @@ _VERSIONED = (
     "keras-cv",
 )
 _HEADLINE = "14x14 b=7 p=0.1"
+_RATE_COLUMNS = 4  # drop-rate cases per table: the tables fit a 1280 px browser window
 
 
 def _versions() -> str:
@@ -51,11 +52,11 @@ def _versions() -> str:
     return ", ".join(found)
 
 
-def _rate(report: Report, case: str) -> str:
-    """Achieved drop rate of one case, ``-`` if not measured; failures marked."""
+def _rate(report: Report, case: str, *, mark: bool = True) -> str:
+    """Achieved drop rate of one case, ``-`` if not measured; failures marked in words."""
     for r in report.find("drop rate"):
         if r.case == case and r.status in ("pass", "fail") and "achieved" in r.data:
-            return f"{r.data['achieved']:.4f}" + (" ❌" if r.failed else "")
+            return f"{r.data['achieved']:.4f}" + (" **fail**" if r.failed and mark else "")
     return "-"
 
 
@@ -75,7 +76,7 @@ def summary_rows(reports: Sequence[Report]) -> list[list[str]]:
                 r.verdict(),
                 f"{c['pass']}/{c['fail']}/{c['unsupported'] + c['skipped']}",
                 ", ".join(r.failed_checks()) or "-",
-                _rate(r, _HEADLINE).replace(" ❌", ""),
+                _rate(r, _HEADLINE, mark=False),
                 f"{r.seconds:.1f}",
             ]
         )
@@ -95,14 +96,15 @@ def findings(reports: Sequence[Report]) -> list[str]:
         for r in report.failures:
             first.setdefault(r.check, r)
         if first:
-            parts = [f"{c} ({r.case}): {r.explanation}" for c, r in first.items()]
+            parts = [f"{c} ({r.case}): {markdown_text(r.explanation)}" for c, r in first.items()]
             lines.append(f"- **{report.target}**: " + "; ".join(parts) + ".")
     return lines
 
 
-def rate_table(reports: Sequence[Report]) -> list[str]:
-    """Markdown table of achieved drop rates: one row per 2-D report, one
-    column per 2-D case, then the paper's and the exact gamma's expectations."""
+def rate_table(reports: Sequence[Report], columns: int = _RATE_COLUMNS) -> list[str]:
+    """Markdown tables of achieved drop rates: one row per 2-D report, one
+    column per 2-D case (at most ``columns`` cases a table), then the paper's
+    and the exact gamma's expectations."""
     cases: list[str] = []
     for report in reports:
         for r in report.find("drop rate"):
@@ -111,19 +113,24 @@ def rate_table(reports: Sequence[Report]) -> list[str]:
     rows = [r for r in reports if r.ndim == 2 and any(_rate(r, c) != "-" for c in cases)]
     if not cases or not rows:
         return []
-    lines = [
-        "| implementation | " + " | ".join(cases) + " |",
-        "|---|" + "---|" * len(cases),
-    ]
-    lines += [f"| {r.target} | " + " | ".join(_rate(r, c) for c in cases) + " |" for r in rows]
-    for name in ("paper", "exact"):
-        expected = []
-        for case in cases:
-            shape, block, drop = case.split(" ")
-            spatial = tuple(int(s) for s in shape.split("x"))
-            rate = SPECS[name].expected_rate(float(drop[2:]), int(block[2:]), spatial)
-            expected.append(f"{rate:.4f}")
-        lines.append(f"| *expected, {name} γ* | " + " | ".join(expected) + " |")
+    lines: list[str] = []
+    for start in range(0, len(cases), columns):
+        chunk = cases[start : start + columns]
+        if lines:
+            lines.append("")
+        lines += [
+            "| implementation | " + " | ".join(chunk) + " |",
+            "|---|" + "---|" * len(chunk),
+        ]
+        lines += [f"| {r.target} | " + " | ".join(_rate(r, c) for c in chunk) + " |" for r in rows]
+        for name in ("paper", "exact"):
+            expected = []
+            for case in chunk:
+                shape, block, drop = case.split(" ")
+                spatial = tuple(int(s) for s in shape.split("x"))
+                rate = SPECS[name].expected_rate(float(drop[2:]), int(block[2:]), spatial)
+                expected.append(f"{rate:.4f}")
+            lines.append(f"| *expected, {name} γ* | " + " | ".join(expected) + " |")
     return lines
 
 
@@ -135,20 +142,35 @@ def write_page(
     command_line: str,
     seconds: float,
     budget: Budget,
+    *,
+    figures: bool = True,
+    figures_note: str = "",
 ) -> list[Path]:
     """Write ``out/conformance.md`` and its figures; return the files written.
 
     ``examples``: dropped sets to draw per implementation; ``missing``: one
-    line per target that was not run.
+    line per target that was not run. ``figures=False`` (no matplotlib) writes
+    the page without figures, saying why (``figures_note``).
     """
-    from .plots import plot_drop_rates, plot_masks
+    written = []
+    if figures:
+        from .plots import plot_drop_rates, plot_masks
 
-    img = out / "img" / "conformance"
-    shown = [r for r in reports if r.target in examples] or list(reports)
-    rate_png = plot_drop_rates(shown, img / "drop_rate.png")
-    masks_png = plot_masks(
-        examples, img / "masks.png", "Example dropped sets (black): 14x21 map, block 5, drop 0.2"
-    )
+        img = out / "img" / "conformance"
+        shown = [r for r in reports if r.target in examples] or list(reports)
+        rate_png = plot_drop_rates(shown, img / "drop_rate.png")
+        masks_png = plot_masks(
+            examples,
+            img / "masks.png",
+            "Example dropped sets (black): 14x21 map, block 5, drop 0.2",
+        )
+        written = [rate_png, masks_png]
+        rate_figure = [
+            f"![achieved vs requested drop rate]({rate_png.relative_to(out).as_posix()})"
+        ]
+        masks_figure = [f"![example masks]({masks_png.relative_to(out).as_posix()})"]
+    else:
+        rate_figure = masks_figure = [f"Figures skipped: {figures_note}."]
     lines = [
         "# Conformance of DropBlock implementations",
         "",
@@ -183,16 +205,16 @@ def write_page(
         "",
         "## Achieved drop rates (2-D maps)",
         "",
-        f"Mean dropped fraction over {budget.rate_calls} independent calls; ❌: more than",
-        "5 standard errors from what the claimed spec expects.",
+        f"Mean dropped fraction over {budget.rate_calls} independent calls; **fail**: more",
+        "than 5 standard errors from what the claimed spec expects.",
         "",
         *rate_table(reports),
         "",
-        f"![achieved vs requested drop rate]({rate_png.relative_to(out).as_posix()})",
+        *rate_figure,
         "",
         "## Example masks",
         "",
-        f"![example masks]({masks_png.relative_to(out).as_posix()})",
+        *masks_figure,
         "",
         "## The checks",
         "",
@@ -221,4 +243,4 @@ def write_page(
         lines += [report.to_markdown(), f"Validated in {report.seconds:.1f} s.", ""]
     page = out / "conformance.md"
     page.write_text("\n".join(lines), encoding="utf-8")
-    return [page, rate_png, masks_png]
+    return [page, *written]

@@ -10,7 +10,11 @@ import numpy as np
 from .report import Report
 from .spec import SPECS
 
-__all__ = ["plot_drop_rates", "plot_masks", "square_rate_points"]
+__all__ = ["DPI", "plot_drop_rates", "plot_masks", "square_rate_points"]
+
+# Drawn at the size a documentation page shows them (at most 960 px wide) with
+# text of at least 9 pt, i.e. 12.5 px.
+DPI = 100
 
 
 def square_rate_points(
@@ -47,7 +51,7 @@ def plot_drop_rates(
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(10.5, 4.5))
+    fig, ax = plt.subplots(figsize=(9.6, 6.4))
     noted: set[str] = set()
     sides = np.arange(block, 57)
     paper = [SPECS["paper"].expected_rate(drop, block, (int(s), int(s))) for s in sides]
@@ -77,7 +81,7 @@ def plot_drop_rates(
                     (s_, top * 0.98),
                     textcoords="offset points",
                     xytext=(4, -10),
-                    fontsize=7,
+                    fontsize=9,
                     color=line[0].get_color(),
                 )
     ax.set_xscale("log", base=2)
@@ -85,11 +89,11 @@ def plot_drop_rates(
     ax.set_xlabel(f"map side (square map, block {block})")
     ax.set_ylabel("achieved drop rate (bars: ±5 SE)")
     ax.set_ylim(0, top)
-    ax.set_title(f"Achieved vs requested drop rate (drop_prob={drop}, block {block})", fontsize=10)
-    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    ax.set_title(f"Achieved vs requested drop rate (drop_prob={drop}, block {block})", fontsize=11)
+    ax.legend(fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, frameon=False)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=90)
+    fig.savefig(path, dpi=DPI)
     plt.close(fig)
     return path
 
@@ -103,7 +107,10 @@ def plot_masks(examples: dict[str, np.ndarray], path: Path, title: str) -> Path:
 
     rows = max(1, len(examples))
     cols = max((len(m) for m in examples.values()), default=1)
-    fig, axes = plt.subplots(rows, cols, figsize=(1.6 * cols, 1.25 * rows + 0.4), squeeze=False)
+    width = min(9.6, 1.6 * cols)
+    fig, axes = plt.subplots(
+        rows, cols, figsize=(width, width / cols * 0.8 * rows + 0.5), squeeze=False
+    )
     for row, (name, masks) in zip(axes, examples.items()):
         for ax, mask in zip(row, masks):
             ax.imshow(
@@ -112,10 +119,10 @@ def plot_masks(examples: dict[str, np.ndarray], path: Path, title: str) -> Path:
         for ax in row:
             ax.set_xticks([])
             ax.set_yticks([])
-        row[0].set_title(name, loc="left", fontsize=8)
-    fig.suptitle(title, fontsize=9)
+        row[0].set_title(name, loc="left", fontsize=9)
+    fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=90)
+    fig.savefig(path, dpi=DPI)
     plt.close(fig)
     return path

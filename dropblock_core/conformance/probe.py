@@ -99,6 +99,8 @@ class Probe:
             self.mutated = True
         if y.shape != physical.shape:
             raise ImplementationError(f"output shape {y.shape} != input shape {physical.shape}")
+        if y.dtype.kind not in "biuf" and y.dtype.name != "bfloat16":
+            raise ImplementationError(f"output dtype {y.dtype} is not a real number type")
         return np.moveaxis(y, -1, 1) if self.impl.channels_last else y
 
     def samples(

@@ -5,31 +5,40 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from typing import Any
 
 from .result import CheckResult
 from .spec import Spec
 
-__all__ = ["Report"]
+__all__ = ["Report", "markdown_text"]
 
+# Words, not emoji: the page must read the same without an emoji font.
 _MARK = {
-    "pass": "✅ pass",
-    "fail": "❌ FAIL",
-    "unsupported": "➖ unsupported",
-    "skipped": "➖ skipped",
+    "pass": "pass",
+    "fail": "**FAIL**",
+    "unsupported": "unsupported",
+    "skipped": "skipped",
 }
 _STYLE = {"pass": "green", "fail": "bold red", "unsupported": "yellow", "skipped": "dim"}
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+def markdown_text(text: str) -> str:
+    """``text`` as literal Markdown: error messages keep their ``_``, ``*`` and ``<...>``.
+
+    >>> print(markdown_text("in __wrapped__Split_num <class 'x'> a|b"))
+    in \\_\\_wrapped\\_\\_Split\\_num &lt;class 'x'&gt; a\\|b
+    """
+    text = re.sub(r"([\\`*_|])", r"\\\1", text.replace("\n", " "))
+    return text.replace("<", "&lt;").replace(">", "&gt;")
 
 
 @dataclasses.dataclass
 class Report:
     """All results for one implementation against the spec it claims.
 
-    >>> r = Report("demo", Spec(), [CheckResult("rescale", "12x12", "pass", "0", "0", "ok")])
+    >>> ok = CheckResult("rescale", "12x12", "pass", "0", "0", "ok")
+    >>> r = Report("demo", Spec(), [ok])
     >>> r.passed, r.counts()["pass"]
     (True, 1)
     >>> print(r.to_markdown().splitlines()[0])
@@ -96,8 +105,15 @@ class Report:
             "|---|---|---|---|---|---|",
         ]
         for r in self.results:
-            cells = (r.check, r.case, _MARK[r.status], r.measured, r.bound, r.explanation)
-            lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+            cells = (
+                markdown_text(r.check),
+                markdown_text(r.case),
+                _MARK[r.status],
+                markdown_text(r.measured),
+                markdown_text(r.bound),
+                markdown_text(r.explanation),
+            )
+            lines.append("| " + " | ".join(cells) + " |")
         return "\n".join(lines) + "\n"
 
     def rich_table(self) -> Any:

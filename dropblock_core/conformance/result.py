@@ -17,7 +17,9 @@ STATUSES = ("pass", "fail", "unsupported", "skipped")
 class CheckResult:
     """The result of one check on one case.
 
-    >>> r = CheckResult("drop rate", "14x14 b=7 p=0.1", "pass", "0.0931", "|Δ| ≤ 0.0040", "ok")
+    >>> r = CheckResult(
+    ...     "drop rate", "14x14 b=7 p=0.1", "pass", "0.0931", "|Δ| ≤ 0.0040", "ok"
+    ... )
     >>> r.passed, r.failed
     (True, False)
     """

@@ -8,6 +8,7 @@ import dataclasses
 import importlib
 import json
 import shlex
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -15,15 +16,16 @@ from typing import Any
 
 import numpy as np
 
+from ..cli import FIGURES_NOTE, has_matplotlib, non_negative_int
 from .budget import BUDGETS, Budget
 from .checks import NAMES, plan
 from .implementation import Implementation, as_implementation
 from .page import SUMMARY_COLUMNS, summary_rows, write_page
-from .probe import Probe
+from .probe import ImplementationError, Probe, Unsupported, describe_error
 from .report import Report
 from .spec import SPECS, Spec, resolve_spec
 from .targets import TARGETS, Target, available
-from .validator import validate
+from .validator import MAX_SEED, validate
 
 __all__ = ["EXIT_FAIL", "EXIT_OK", "EXIT_USAGE", "Job", "add_arguments", "command", "exit_code"]
 
@@ -33,10 +35,13 @@ EPILOG = """\
 exit codes:
   0  every validated implementation passed every check of the spec it claims
      (unsupported inputs and skipped checks do not fail)
-  1  at least one validated implementation failed its claimed spec; by default
-     this includes installed third-party libraries (torchvision, timm, PyPI
-     dropblock, keras-cv): use --reference-only to validate the reference alone
-  2  usage error: bad option, --target not importable, unknown spec
+  1  at least one validated implementation failed its claimed spec (or none
+     could be built); by default this includes installed third-party
+     libraries (torchvision, timm, PyPI dropblock, keras-cv): use
+     --reference-only to validate the reference alone. The report is written.
+  2  usage error, nothing validated: bad option or value, --target not
+     importable, --only matching no installed target, --out or --json not
+     writable (checked before any check runs)
 
 targets: the reference in several modes and every installed third-party
 implementation (missing ones are listed and skipped). --target MODULE:ATTR
@@ -71,7 +76,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--out",
         type=Path,
         default=Path("report"),
-        help="report folder: conformance.md and img/conformance/*.png (default: report)",
+        help="report folder: conformance.md and img/conformance/*.png (default: report); "
+        "figures need matplotlib",
     )
     add("--json", type=Path, help="also write every result as JSON to this file")
     add("--reference-only", action="store_true", help="validate only the reference's modes")
@@ -108,16 +114,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="run only these checks: " + ", ".join(repr(n) for n in NAMES),
     )
     add("--quick", action="store_true", help="smaller samples: looser bounds, faster")
-    add("--seed", type=int, default=0, help="seed of every check (default 0)")
+    add("--seed", type=_seed, default=0, help="seed of every check (default 0)")
+
+
+def _seed(text: str) -> int:
+    value = non_negative_int(text)
+    if value >= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"expected a seed below 2**32, got {text!r}")
+    return value
 
 
 def exit_code(reports: Sequence[Report]) -> int:
-    """``EXIT_OK`` when every report passed, else ``EXIT_FAIL``.
+    """``EXIT_OK`` when every report passed, else ``EXIT_FAIL`` (also when
+    there is no report: nothing was validated).
 
     >>> exit_code([])
-    0
+    1
     """
-    return EXIT_OK if all(r.passed for r in reports) else EXIT_FAIL
+    return EXIT_OK if reports and all(r.passed for r in reports) else EXIT_FAIL
 
 
 def _load(text: str) -> Any:
@@ -146,6 +160,8 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
 def _jobs(args: argparse.Namespace) -> tuple[list[Job], list[str]]:
     """What to validate, and a line for each selected target that is not installed."""
     if args.target:
+        if args.only or args.reference_only:
+            raise ValueError("--only and --reference-only select built-in targets, not --target")
         impl = as_implementation(_load(args.target), channels_last=args.channels_last or None)
         spec = resolve_spec(args.spec, **_overrides(args))
         return [Job(args.target, spec, args.ndim, lambda: impl)], []
@@ -164,6 +180,14 @@ def _jobs(args: argparse.Namespace) -> tuple[list[Job], list[str]]:
         if chosen(t)
     ]
     lines = [f"{t.name} (needs {', '.join(m)})" for t, m in missing if chosen(t)]
+    if not jobs:
+        wanted = " ".join(f"--only {text!r}" for text in args.only)
+        if lines:
+            raise ValueError(
+                f"{wanted} matches only targets that are not installed: " + "; ".join(lines)
+            )
+        names = ", ".join(repr(t.name) for t in ready)
+        raise ValueError(f"no installed target matches {wanted}; installed targets: {names}")
     return jobs, lines
 
 
@@ -176,12 +200,19 @@ def _list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _example_masks(impl: Implementation, seed: int) -> np.ndarray:
-    """Six dropped sets on a 14x21 map, block 5, drop 0.2 (not square, on purpose)."""
+def _example_masks(impl: Implementation, seed: int) -> np.ndarray | str:
+    """Six dropped sets on a 14x21 map, block 5, drop 0.2 (not square, on
+    purpose), or why there are none (the implementation raised, returned
+    something else...: its checks have already failed and say so)."""
     probe = Probe(impl, seed)
-    impl.reseed(seed)
-    y = probe.call(probe.input((6, 1, 14, 21)), 0.2, 5)
-    return y[:, 0] == 0
+    try:
+        impl.reseed(seed)
+        y = probe.call(probe.input((6, 1, 14, 21)), 0.2, 5)
+        return np.asarray(y[:, 0] == 0, dtype=bool)
+    except (ImplementationError, Unsupported) as exc:
+        return str(exc)
+    except Exception as exc:  # the implementation under test (its reseed), not the validator
+        return describe_error(exc)
 
 
 def _validate_all(
@@ -229,7 +260,11 @@ def _validate_all(
             report.note = job.note
             reports.append(report)
             if job.ndim == 2 and job.figures:
-                examples[job.name] = _example_masks(impl, seed)
+                example = _example_masks(impl, seed)
+                if isinstance(example, str):
+                    report.note = f"{report.note} No example masks: {example}.".strip()
+                else:
+                    examples[job.name] = example
     return reports, examples, broken
 
 
@@ -256,6 +291,7 @@ def command(args: argparse.Namespace, argv: Sequence[str] | None = None) -> int:
     if args.list:
         return _list(args)
     jobs, missing = _jobs(args)
+    _check_writable(args.out, args.json)
     console = Console(width=140)
     budget = BUDGETS["quick" if args.quick else "full"]
     checks = list(args.checks or NAMES)
@@ -268,8 +304,17 @@ def command(args: argparse.Namespace, argv: Sequence[str] | None = None) -> int:
     for line in missing + broken:
         console.print(f"[dim]not run: {line}[/]")
     command_line = shlex.join(["dropblock-core", *(argv or ["validate"])])
+    figures = has_matplotlib()
     written = write_page(
-        reports, examples, missing + broken, args.out, command_line, seconds, budget
+        reports,
+        examples,
+        missing + broken,
+        args.out,
+        command_line,
+        seconds,
+        budget,
+        figures=figures,
+        figures_note=FIGURES_NOTE,
     )
     if args.json is not None:
         args.json.parent.mkdir(parents=True, exist_ok=True)
@@ -277,11 +322,35 @@ def command(args: argparse.Namespace, argv: Sequence[str] | None = None) -> int:
         args.json.write_text(json.dumps(data, indent=1, ensure_ascii=False), encoding="utf-8")
         written.append(args.json)
     console.print("wrote " + ", ".join(str(p) for p in written))
+    if not figures:
+        console.print(f"figures skipped: {FIGURES_NOTE}")
     code = exit_code(reports)
-    verdict = (
-        "every implementation meets its claimed spec"
-        if code == EXIT_OK
-        else ("an implementation fails its claimed spec")
-    )
+    if not reports:
+        verdict = "no implementation could be validated"
+    elif code == EXIT_OK:
+        verdict = "every implementation meets its claimed spec"
+    else:
+        verdict = "an implementation fails its claimed spec"
     console.print(f"exit code {code}: {verdict}")
     return code
+
+
+def _check_writable(out: Path, json_path: Path | None) -> None:
+    """Fail with a usage error before any check runs when the report folder or
+    the JSON file cannot be written."""
+    for option, folder in (
+        ("--out", out),
+        ("--json", None if json_path is None else json_path.parent),
+    ):
+        if folder is None:
+            continue
+        if option == "--json" and json_path is not None and json_path.is_dir():
+            raise ValueError(f"--json: {str(json_path)!r} is a folder, not a file")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryFile(dir=folder):
+                pass
+        except OSError as exc:
+            raise ValueError(
+                f"{option}: cannot write to {str(folder)!r}: {exc.strerror or exc}"
+            ) from None

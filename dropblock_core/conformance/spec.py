@@ -122,6 +122,10 @@ def resolve_spec(spec: str | Spec = "paper", **overrides: Any) -> Spec:
     unknown = set(overrides) - fields
     if unknown:
         raise TypeError(f"unknown spec override(s): {', '.join(sorted(unknown))}")
+    for key, value in overrides.items():
+        kind = bool if key in ("share_channels", "share_batch") else str
+        if value is not None and not isinstance(value, kind):
+            raise TypeError(f"{key} must be a {kind.__name__} or None, got {value!r}")
     changes = {k: v for k, v in overrides.items() if v is not None and v != getattr(base, k)}
     if not changes:
         return base

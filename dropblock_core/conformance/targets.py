@@ -90,6 +90,23 @@ def _reference_torch() -> Implementation:
     )
 
 
+def _dropblock_torch_layer() -> Implementation:
+    """``dropblock_torch.DropBlock2d`` with its defaults (masks from torch's generator)."""
+    from dropblock_torch import DropBlock2d
+
+    return wrap_torch_module(lambda p, b: DropBlock2d(p, b))
+
+
+def _dropblock_torch_function() -> Implementation:
+    """``dropblock_torch.dropblock`` with its defaults (masks from torch's generator)."""
+    from dropblock_torch import dropblock as torch_dropblock
+
+    return wrap_torch(
+        lambda t, p, b: torch_dropblock(t, p, b),
+        fn_eval=lambda t, p, b: torch_dropblock(t, p, b, training=False),
+    )
+
+
 def _torchvision(ndim: int) -> Implementation:
     from torchvision.ops import drop_block2d, drop_block3d
 
@@ -164,6 +181,22 @@ TARGETS: tuple[Target, ...] = (
         third_party=False,
         source="The core's dense array-API path (quick budget: it is slower than NumPy's).",
         budget="quick",
+    ),
+    Target(
+        "dropblock_torch DropBlock2d",
+        _EXACT,
+        _dropblock_torch_layer,
+        requires=("torch", "dropblock_torch"),
+        third_party=False,
+        source="This project's PyTorch layer, defaults (exact gamma, seeds from torch).",
+    ),
+    Target(
+        "dropblock_torch dropblock",
+        _EXACT,
+        _dropblock_torch_function,
+        requires=("torch", "dropblock_torch"),
+        third_party=False,
+        source="This project's PyTorch function, defaults (exact gamma, seeds from torch).",
     ),
     Target(
         "torchvision drop_block2d",

@@ -10,11 +10,14 @@ import numpy as np
 from .budget import Budget, resolve_budget
 from .checks import NAMES, Context, plan
 from .implementation import Forward, Gradient, Implementation, as_implementation
-from .probe import Probe
+from .probe import Probe, describe_error
 from .report import Report
+from .result import CheckResult
 from .spec import Spec, resolve_spec
 
-__all__ = ["validate"]
+__all__ = ["MAX_SEED", "validate"]
+
+MAX_SEED = 2**32  # check i reseeds the implementation with seed * 1000 + i
 
 Progress = Callable[[int, int, str], None]
 
@@ -76,14 +79,26 @@ def validate(
         share_batch=share_batch,
         normalize=normalize,
     )
-    if isinstance(ndim, bool) or ndim not in (1, 2, 3):
+    if isinstance(ndim, bool) or not isinstance(ndim, int) or ndim not in (1, 2, 3):
         raise ValueError(f"ndim must be 1, 2 or 3, got {ndim!r}")
+    if checks is not None:
+        if isinstance(checks, str) or not isinstance(checks, Iterable):
+            raise TypeError(f"checks must be a list of check names or None, got {checks!r}")
+        checks = list(checks)
+        if not all(isinstance(c, str) for c in checks):
+            raise TypeError(f"checks must be a list of check names or None, got {checks!r}")
     selected = set(NAMES if checks is None else checks)
     unknown = selected - set(NAMES)
     if unknown:
         raise ValueError(f"unknown checks {sorted(unknown)}; choose from {list(NAMES)}")
-    if not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"seed must be an int in [0, 2**32), got {seed!r}")
+    if not 0 <= seed < MAX_SEED:
+        raise ValueError(f"seed must be in [0, 2**32), got {seed!r}")
+    if name is not None and not isinstance(name, str):
+        raise TypeError(f"name must be a str or None, got {name!r}")
+    if progress is not None and not callable(progress):
+        raise TypeError(f"progress must be callable or None, got {progress!r}")
     probe = Probe(impl, seed)
     ctx = Context(probe, claimed, resolve_budget(budget), ndim)
     steps = [(check, run) for check, run in plan(ndim) if check in selected]
@@ -92,10 +107,23 @@ def validate(
     for i, (check, run) in enumerate(steps):
         if progress is not None:
             progress(i, len(steps), check)
-        impl.reseed(seed * 1000 + i)
         probe.rng = np.random.default_rng([seed, i])
-        results.append(run(ctx))
+        results.append(_run_check(check, run, ctx, impl, seed * 1000 + i))
     if progress is not None:
         progress(len(steps), len(steps), "done")
     label = name or getattr(fn, "__qualname__", None) or type(fn).__name__
     return Report(label, claimed, results, time.perf_counter() - start, ndim=ndim)
+
+
+def _run_check(
+    check: str, run: Callable[[Context], CheckResult], ctx: Context, impl: Implementation, seed: int
+) -> CheckResult:
+    """One check; whatever the implementation does to it (its ``reseed``
+    raising, an output no check can read) is a failed check, never a crash."""
+    try:
+        impl.reseed(seed)
+        return run(ctx)
+    except Exception as exc:
+        return CheckResult(
+            check, "-", "fail", "raised", "a result", f"could not be checked: {describe_error(exc)}"
+        )

@@ -22,7 +22,8 @@ from torch import nn
 import dropblock_core as db
 from dropblock_core._namespace import resolve_namespace
 from dropblock_core.apply import keep_scale
-from dropblock_core.masks import plan_mask
+from dropblock_core.conformance import validate
+from dropblock_core.conformance.targets import available
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "adapters" / "dropblock_torch"
@@ -271,6 +272,17 @@ def test_no_seed_gives_a_fresh_mask_each_call_and_follows_torch_manual_seed():
     assert torch.equal(again, dropblock(x, 0.3, 3))
 
 
+def test_no_seed_draws_from_the_given_generator_only():
+    x = positive((2, 4, 16, 16))
+    torch.manual_seed(0)
+    state = torch.get_rng_state()
+    a = dropblock(x, 0.3, 3, generator=torch.Generator().manual_seed(7))
+    assert torch.equal(torch.get_rng_state(), state)  # the default generator was not used
+    b = dropblock(x, 0.3, 3, generator=torch.Generator().manual_seed(7))
+    c = dropblock(x, 0.3, 3, generator=torch.Generator().manual_seed(8))
+    assert torch.equal(a, b) and not torch.equal(a != 0, c != 0)
+
+
 # --- bad input -----------------------------------------------------------------------------
 
 
@@ -302,7 +314,11 @@ def test_bad_input_raises(x, error, match):
         ({"step": -1}, ValueError, "step"),
         ({"step": 2**32}, ValueError, "step"),
         ({"step": 1.5}, TypeError, "step"),
+        ({"step": True}, TypeError, "step"),
+        ({"step": torch.tensor(True)}, TypeError, "step"),
+        ({"step": torch.tensor(1.0)}, TypeError, "step"),
         ({"step": torch.tensor([1, 2])}, TypeError, "step"),
+        ({"step": torch.tensor(-3)}, ValueError, "step"),
         ({"replica": -2}, ValueError, "replica"),
         ({"training": 1}, TypeError, "training"),
         ({"share_channels": "yes"}, TypeError, "share_channels"),
@@ -315,23 +331,55 @@ def test_bad_parameters_raise(kwargs, error, match):
         dropblock(torch.ones(2, 3, 8, 8), **args)
 
 
+def test_lookalike_options_are_checked_even_after_valid_calls():
+    # The validated configuration is cached per call site's options: 3.0, True and
+    # 1 compare equal to 3, 1 and True, but must still be refused.
+    x = torch.ones(2, 3, 8, 8)
+    dropblock(x, 0.1, (3, 3), seed=1)
+    dropblock(x, 0.1, 3, share_channels=True, seed=1)
+    for kwargs in ({"block_size": (3.0, 3)}, {"block_size": 3.0}, {"share_channels": 1}):
+        with pytest.raises(TypeError, match=next(iter(kwargs))):
+            dropblock(x, 0.1, **{"block_size": 3, "seed": 1, **kwargs})
+
+
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [
         ({"block_size": (3, 3, 3)}, ValueError, "block_size"),
-        ({"total_steps": -1}, ValueError, "total_steps"),
-        ({"gamma_scale": -0.5}, ValueError, "gamma_scale"),
-        ({"gamma_scale": float("nan")}, ValueError, "gamma_scale"),
-        ({"gamma_scale": "1"}, TypeError, "gamma_scale"),
+        ({"drop_prob": 1.0}, ValueError, "drop_prob"),
+        ({"seed": 2**64}, ValueError, "seed"),
         ({"inplace": 1}, TypeError, "inplace"),
-        ({"with_noise": None}, TypeError, "with_noise"),
         ({"replica": 2**32}, ValueError, "replica"),
         ({"mask_backend": "gpu"}, ValueError, "mask_backend"),
+        ({"total_steps": 100}, TypeError, "total_steps"),  # the schedule moved to LinearScheduler
     ],
 )
 def test_bad_layer_parameters_raise(kwargs, error, match):
     with pytest.raises(error, match=match):
-        DropBlock2d(0.1, **{"block_size": 3, **kwargs})
+        DropBlock2d(**{"drop_prob": 0.1, "block_size": 3, **kwargs})
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "error"),
+    [
+        ("step", True, TypeError),
+        ("step", torch.tensor(True), TypeError),
+        ("step", torch.tensor(3), TypeError),  # set Python ints; the layer keeps the tensor
+        ("step", -1, ValueError),
+        ("step", 2**32, ValueError),
+        ("drop_prob", torch.tensor(0.1), TypeError),
+        ("drop_prob", float("nan"), ValueError),
+        ("layer_id", -1, ValueError),
+    ],
+)
+def test_bad_values_for_the_settable_attributes_raise_and_change_nothing(name, value, error):
+    layer = DropBlock2d(0.1, 3, seed=1)
+    x = positive((2, 3, 8, 8))
+    before = layer(x)
+    with pytest.raises(error, match=name):
+        setattr(layer, name, value)
+    assert (layer.drop_prob, layer.step, layer.layer_id) == (0.1, 0, 0)
+    assert torch.equal(layer(x), before)
 
 
 @pytest.mark.parametrize(
@@ -339,7 +387,7 @@ def test_bad_layer_parameters_raise(kwargs, error, match):
     [(DropBlock1d, (2, 3, 4, 4)), (DropBlock2d, (2, 3, 8)), (DropBlock3d, (2, 3, 4, 4))],
 )
 def test_layers_check_the_rank_and_type(layer, shape):
-    with pytest.raises(ValueError, match=layer.__name__):
+    with pytest.raises(ValueError, match=f"{layer.spatial_dims} spatial axes"):
         layer(0.1, 3)(torch.ones(shape))
     with pytest.raises(TypeError, match="torch.Tensor"):
         layer(0.1, 3)(np.ones(shape, np.float32))
@@ -356,17 +404,48 @@ def test_layers_check_the_rank_and_type(layer, shape):
         (DropBlock3d, (1, 2, 5, 6, 7), (1, 3, 2)),
     ],
 )
-def test_layers_follow_the_step_counter(layer, shape, block):
+def test_layers_draw_the_core_mask_of_the_step_they_are_given(layer, shape, block):
     module = layer(0.3, block, seed=7)
     x = positive(shape)
-    for step in range(3):
-        out = module(x)
-        mask = db.sample_mask(shape, 0.3, block, seed=7, step=step)
-        assert torch.equal(out != 0, torch.from_numpy(mask))
-        assert torch.equal(out, reference(x, 0.3, block, seed=7, step=step))
-    assert module.step.dtype == torch.int64 and int(module.step) == 3
+    for step in (0, 1, 5, 2):
+        module.step = step
+        for _ in range(2):  # calling twice draws the same mask: forward advances nothing
+            out = module(x)
+            mask = db.sample_mask(shape, 0.3, block, seed=7, step=step)
+            assert torch.equal(out != 0, torch.from_numpy(mask))
+            assert torch.equal(out, reference(x, 0.3, block, seed=7, step=step))
+    assert module.step == 2
     module.eval()
-    assert module(x) is x and int(module.step) == 3
+    assert module(x) is x
+
+
+def test_setting_drop_prob_changes_the_mask_and_the_repr():
+    layer = DropBlock2d(0.1, 3, seed=4)
+    x = positive((2, 3, 12, 12))
+    before = layer(x)
+    layer.drop_prob = 0.3
+    assert repr(layer) == "DropBlock2d(drop_prob=0.3, block_size=3, seed=4)"
+    assert layer.config.drop_prob == 0.3
+    assert torch.equal(layer(x), reference(x, 0.3, 3, seed=4))
+    assert not torch.equal(layer(x), before)
+    layer.drop_prob = 0.0  # a schedule's first step: nothing dropped
+    assert torch.equal(layer(x), x)
+    with pytest.raises(ValueError, match="drop_prob"):
+        layer.drop_prob = 1.0
+    with pytest.raises(AttributeError, match="block_size"):
+        layer.block_size = 5
+    assert layer.drop_prob == 0.0
+
+
+def test_layer_ids_give_layers_with_one_seed_different_masks():
+    x = positive((2, 3, 12, 12))
+    first, second = DropBlock2d(0.3, 3, seed=9), DropBlock2d(0.3, 3, seed=9)
+    assert torch.equal(first(x), second(x))  # not numbered yet: the same seed
+    second.layer_id = 1
+    assert second.mask_seed == db.layer_seed(9, 1) != 9
+    assert not torch.equal(first(x) != 0, second(x) != 0)
+    expected = db.sample_mask(x.shape, 0.3, 3, seed=db.layer_seed(9, 1))
+    assert torch.equal(second(x) != 0, torch.from_numpy(expected))
 
 
 def test_layer_replica_and_distributed_default():
@@ -378,55 +457,33 @@ def test_layer_replica_and_distributed_default():
     assert DropBlock2d(0.3, 3).current_replica() == 0  # torch.distributed not initialised
 
 
-def test_state_dict_round_trip_restores_the_step():
-    x = positive((2, 3, 10, 10))
-    trained = DropBlock2d(0.3, 3, seed=7)
-    for _ in range(4):
-        trained(x)
-    state = trained.state_dict()
-    assert list(state) == ["step"] and int(state["step"]) == 4
-    restored = DropBlock2d(0.3, 3, seed=7)
-    restored.load_state_dict(state)
-    assert int(restored.step) == 4
-    assert torch.equal(restored(x), trained(x))
-    assert int(restored.step) == int(trained.step) == 5
-
-
-def test_schedule_ramps_the_drop_probability_with_the_step():
-    x = positive((2, 4, 12, 12))
-    module = DropBlock2d(0.4, 3, seed=1, total_steps=4)
-    for step in range(6):
-        out = module(x)
-        drop = db.linear_schedule(step, 4, 0.4)
-        expected = reference(x, drop, 3, seed=1, step=step)
-        assert torch.equal(out, expected)
-        if step == 0:
-            assert torch.equal(out, x)  # the ramp starts at 0: nothing dropped
-
-
 def test_extra_repr_shows_the_configuration():
     assert repr(DropBlock2d()) == "DropBlock2d(drop_prob=0.1, block_size=7)"
-    layer = DropBlock3d(
-        0.2, (1, 3, 3), normalize="per_sample", seed=3, gamma_scale=0.5, inplace=True
-    )
+    layer = DropBlock3d(0.2, (1, 3, 3), normalize="per_sample", seed=3, inplace=True)
     assert repr(layer) == (
         "DropBlock3d(drop_prob=0.2, block_size=(1, 3, 3), normalize='per_sample', seed=3, "
-        "inplace=True, gamma_scale=0.5)"
+        "inplace=True)"
     )
     assert layer.config.to_dict()["block_size"] == [1, 3, 3]
+    layer.layer_id = 2  # it changes the masks of an explicit seed: shown
+    assert repr(layer).endswith("seed=3, layer_id=2, inplace=True)")
+    unseeded = DropBlock2d()
+    unseeded.layer_id = 2  # no effect without a seed: not shown
+    assert repr(unseeded) == "DropBlock2d(drop_prob=0.1, block_size=7)"
 
 
 def test_layer_in_a_training_loop_gets_finite_gradients():
     torch.manual_seed(0)
     model = nn.Sequential(
         nn.Conv2d(3, 8, 3, padding=1),
-        DropBlock2d(0.2, 3, total_steps=2),
+        DropBlock2d(0.2, 3),
         nn.ReLU(),
         nn.AdaptiveAvgPool2d(1),
         nn.Flatten(),
         nn.Linear(8, 2),
     )
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    scheduler = dropblock_torch.LinearScheduler(model, total_steps=2)
     x, y = torch.randn(4, 3, 12, 12), torch.tensor([0, 1, 0, 1])
     for _ in range(3):
         optimizer.zero_grad()
@@ -434,51 +491,65 @@ def test_layer_in_a_training_loop_gets_finite_gradients():
         for p in model.parameters():
             assert p.grad is not None and torch.isfinite(p.grad).all()
         optimizer.step()
-    assert int(model[1].step) == 3
+        scheduler.step()
+    assert model[1].step == 3 and model[1].drop_prob == 0.2
 
 
-# --- timm's extras --------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("gamma_scale", [0.0, 0.5, 3.0])
-def test_gamma_scale_multiplies_gamma(gamma_scale):
-    x = positive((2, 3, 12, 12))
-    out = DropBlock2d(0.2, 3, seed=2, gamma_scale=gamma_scale)(x)
-    gamma = min(1.0, plan_mask(x.shape, 0.2, 3).gamma * gamma_scale)
-    mask = db.sample_mask(x.shape, 0.2, 3, seed=2, gamma=gamma)
-    assert torch.equal(out != 0, torch.from_numpy(mask))
-
-
-def test_with_noise_puts_gaussian_noise_in_dropped_units_and_keeps_the_rest():
-    x = positive((2, 3, 12, 12))
-    torch.manual_seed(5)
-    out = DropBlock2d(0.3, 3, seed=2, with_noise=True)(x)
-    torch.manual_seed(5)
-    noise = torch.randn_like(x)  # the layer's only draw: the seed is given
-    keep = torch.from_numpy(db.sample_mask(x.shape, 0.3, 3, seed=2))
-    assert not keep.all()
-    assert torch.equal(out[keep], x[keep])  # not rescaled
-    assert torch.equal(out[~keep], noise[~keep])
+# --- in place -------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("dtype", TORCH_DTYPES)
-@pytest.mark.parametrize("with_noise", [False, True])
-def test_inplace_writes_the_same_result_into_x(dtype, with_noise):
+def test_inplace_writes_the_same_result_into_x(dtype):
     x = positive((2, 3, 12, 12), dtype)
-    torch.manual_seed(0)
-    expected = DropBlock2d(0.3, 3, seed=2, with_noise=with_noise)(x)
+    expected = DropBlock2d(0.3, 3, seed=2)(x)
     target = x.clone()
-    torch.manual_seed(0)
-    out = DropBlock2d(0.3, 3, seed=2, with_noise=with_noise, inplace=True)(target)
+    out = DropBlock2d(0.3, 3, seed=2, inplace=True)(target)
     assert out is target and torch.equal(target, expected)
 
 
-def test_inplace_on_a_non_leaf_keeps_the_gradient():
-    leaf = positive((2, 3, 12, 12)).requires_grad_()
+@pytest.mark.parametrize("dtype", TORCH_DTYPES)
+def test_inplace_on_a_non_leaf_keeps_the_gradient(dtype):
+    leaf = positive((2, 3, 12, 12), dtype).requires_grad_()
     out = DropBlock2d(0.3, 3, seed=2, inplace=True)(leaf * 1.0)
     (grad,) = torch.autograd.grad(out, leaf, torch.ones_like(out))
     mask = db.sample_mask(leaf.shape, 0.3, 3, seed=2)
-    assert torch.equal(grad, torch.from_numpy(mask * core_scale(mask)))
+    wide = np.float64 if dtype == torch.float64 else np.float32
+    assert torch.equal(grad, torch.from_numpy(mask * core_scale(mask, wide)).to(dtype))
+
+
+# --- non-finite inputs ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", TORCH_DTYPES)
+@pytest.mark.parametrize("inplace", [False, True])
+def test_dropped_inf_and_nan_become_exactly_zero(dtype, inplace):
+    x = positive((2, 3, 12, 12), dtype)
+    mask = torch.from_numpy(db.sample_mask(x.shape, 0.3, 3, seed=2))
+    x[0, 0] = float("inf")
+    x[0, 1] = float("-inf")
+    x[1, 2] = float("nan")
+    out = dropblock(x.clone() if inplace else x, 0.3, 3, seed=2)
+    assert not mask[0, 0].all() and not mask[1, 2].all()
+    dropped = out[~mask]
+    assert torch.equal(dropped, torch.zeros_like(dropped))
+    assert not torch.signbit(dropped).any()  # +0.0, never -0.0
+    assert torch.isinf(out[0, 0][mask[0, 0]]).all() and torch.isnan(out[1, 2][mask[1, 2]]).all()
+    x = x.requires_grad_()
+    (grad,) = torch.autograd.grad(dropblock(x, 0.3, 3, seed=2), x, torch.full_like(x, float("inf")))
+    assert torch.equal(grad[~mask], torch.zeros_like(grad[~mask]))
+
+
+# --- the validator ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["dropblock_torch DropBlock2d", "dropblock_torch dropblock"])
+def test_the_validators_default_run_checks_the_adapter(name):
+    ready, _ = available()
+    (target,) = [t for t in ready if t.name == name]  # installed torch: in the default run
+    assert not target.third_party and target.claims.name == "exact"
+    report = validate(target.build(), spec=target.claims, budget="quick", name=name)
+    assert report.passed, [(r.check, r.case, r.explanation) for r in report.failures]
+    assert {"drop rate", "block structure", "gradient"} <= {r.check for r in report.results}
 
 
 # --- package hygiene and the guide ------------------------------------------------------------
@@ -486,7 +557,9 @@ def test_inplace_on_a_non_leaf_keeps_the_gradient():
 
 def test_package_imports_only_torch_the_core_and_the_standard_library():
     allowed = {"torch", "dropblock_core", "__future__"} | set(sys.stdlib_module_names)
-    for path in PACKAGE.glob("*.py"):
+    paths = sorted(PACKAGE.rglob("*.py"))
+    assert len(paths) >= 8
+    for path in paths:
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Import):
                 names = [alias.name for alias in node.names]
@@ -499,7 +572,11 @@ def test_package_imports_only_torch_the_core_and_the_standard_library():
 
 
 def test_importing_the_adapter_leaves_other_frameworks_out():
-    code = "import sys, dropblock_torch; print(sorted({'jax', 'tensorflow', 'keras'} & set(sys.modules)))"
+    code = (
+        "import sys, dropblock_torch, dropblock_torch.compat.timm, "
+        "dropblock_torch.compat.torchvision; "
+        "print(sorted({'jax', 'tensorflow', 'keras', 'timm', 'torchvision'} & set(sys.modules)))"
+    )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
@@ -507,8 +584,29 @@ def test_importing_the_adapter_leaves_other_frameworks_out():
 
 
 def test_all_lists_the_public_names():
-    assert dropblock_torch.__all__ == ["DropBlock1d", "DropBlock2d", "DropBlock3d", "dropblock"]
-    for module in (dropblock_torch, dropblock_torch.functional, dropblock_torch.modules, _op):
+    from dropblock_torch import _apply, compat, scheduler
+    from dropblock_torch.compat import _common, timm, torchvision
+
+    assert dropblock_torch.__all__ == [
+        "DropBlock1d",
+        "DropBlock2d",
+        "DropBlock3d",
+        "LinearScheduler",
+        "dropblock",
+    ]
+    modules = (
+        dropblock_torch,
+        dropblock_torch.functional,
+        dropblock_torch.modules,
+        scheduler,
+        _op,
+        _apply,
+        compat,
+        _common,
+        timm,
+        torchvision,
+    )
+    for module in modules:
         public = {
             name
             for name, value in vars(module).items()

@@ -1,8 +1,9 @@
 """DropBlock2d under DistributedDataParallel: each rank draws its own masks.
 
 Two CPU processes (gloo, loopback) train a tiny conv model for two steps; a
-forward hook records the DropBlock layer's input and output. With the same
-seed and step, each rank's output must be the core's with ``replica=rank``.
+forward hook records the DropBlock layer's input and output; a LinearScheduler
+sets the step after each optimizer step. With the same seed and step, each
+rank's output must be the core's with ``replica=rank``.
 This file is also the worker: ``python test_torch_ddp.py RANK PORT OUT_DIR``.
 """
 
@@ -21,7 +22,7 @@ import numpy as np
 import pytest
 import torch
 import torch.distributed as dist
-from dropblock_torch import DropBlock2d
+from dropblock_torch import DropBlock2d, LinearScheduler
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
@@ -48,6 +49,7 @@ def worker(rank: int, port: int, out_dir: Path) -> None:
         nn.Flatten(),
         nn.Linear(4, 2),
     )
+    scheduler = LinearScheduler(model, total_steps=0)  # sets the step, once per optimizer step
     records: list[dict] = []
     layer.register_forward_hook(
         lambda mod, args, out: records.append(
@@ -63,8 +65,9 @@ def worker(rank: int, port: int, out_dir: Path) -> None:
         optimizer.zero_grad()
         nn.functional.cross_entropy(ddp(x), y).backward()
         optimizer.step()
+        scheduler.step()
     torch.save(
-        {"records": records, "replica": layer.current_replica(), "step": int(layer.step)},
+        {"records": records, "replica": layer.current_replica(), "step": layer.step},
         out_dir / f"rank{rank}.pt",
     )
     del ddp, optimizer  # DDP's reducer must go before its process group, or teardown can hang

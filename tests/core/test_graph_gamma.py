@@ -290,6 +290,25 @@ def test_jax_schedule_with_traced_drop_prob_traces_once():
     assert dropped[0] == 0.0 and max(dropped) > 0.1  # the schedule ramps up
 
 
+@pytest.mark.parametrize("normalize", ["expected", "per_sample"])
+def test_jax_traced_drop_prob_rescales(normalize):
+    """Under jit the scale uses the traced drop_prob (expected: 1 / (1 - p))."""
+    import jax
+    import jax.numpy as jnp
+
+    x = jnp.asarray(np.random.default_rng(3).standard_normal((2, 3, 12, 12), np.float32))
+    f = jax.jit(lambda x, p: db.dropblock(x, p, 3, seed=2, step=1, normalize=normalize))
+    for drop in (0.1, 0.3):
+        p = jnp.float32(drop)
+        mask = np.asarray(db.sample_mask(x.shape, p, 3, seed=2, step=1, xp=jnp))
+        if normalize == "expected":
+            scale = np.float32(1 / (1 - float(p)))
+        else:
+            per = mask.reshape(2, -1)
+            scale = (per.shape[1] / per.sum(axis=1)).astype(np.float32).reshape(2, 1, 1, 1)
+        np.testing.assert_allclose(np.asarray(f(x, p)), np.asarray(x) * mask * scale, rtol=2e-7)
+
+
 def test_jax_traced_drop_prob_mask_equals_eager_and_host():
     import jax
     import jax.numpy as jnp

@@ -54,11 +54,6 @@ CASES = {
     "right_shift": (lambda xp, a: xp.bitwise_right_shift(a, xp.asarray(7, dtype=xp.uint32)), INTS),
     "operators": (lambda xp, a, b: (a + b) ^ (a & b) | ~b, INTS, INTS[::-1]),
     "logical_not": (lambda xp, a: xp.logical_not(a), BOOLS),
-    "searchsorted": (
-        lambda xp, a, b: xp.searchsorted(a, b, side="right"),
-        np.sort(INTS.ravel()),
-        INTS.ravel()[::-1].copy(),
-    ),
     "exp": (lambda xp, a: xp.exp(a), FLOATS),
     "expm1": (lambda xp, a: xp.expm1(a), FLOATS),
     "log": (lambda xp, a: xp.log(a), FLOATS),

@@ -8,66 +8,23 @@ from __future__ import annotations
 
 import ast
 import doctest
-import importlib.util
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import material  # noqa: F401 - the theme must be installed
 import mkdocs  # noqa: F401
 import mkdocstrings  # noqa: F401
-import pytest
 import yaml
 
 import dropblock_core
 
 from .markdown_blocks import DOCS, ROOT
-
-
-def load_hook(name: str) -> ModuleType:
-    """A module of ``docs/hooks`` (not a package: MkDocs and griffe load them by path)."""
-    spec = importlib.util.spec_from_file_location(
-        f"docs_hooks_{name}", DOCS / "hooks" / f"{name}.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
+from .site_files import built, load_hook
 
 griffe_docstrings = load_hook("griffe_docstrings")
 
 FIGURES = ("masks.png", "channels.png", "rates.png", "coverage.png")
 ADAPTERS = {"dropblock_torch": "torch", "dropblock_tf": "tensorflow", "dropblock_jax": "jax"}
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("site")
-    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "mkdocs",
-            "build",
-            "--strict",
-            "-f",
-            str(ROOT / "mkdocs.yml"),
-            "-d",
-            str(out),
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, f"mkdocs build --strict failed:\n{result.stderr[-6000:]}"
-    return out
 
 
 def nav_pages() -> list[str]:
@@ -114,8 +71,7 @@ def test_nav_lists_every_page() -> None:
 
 def test_strict_build_writes_every_page(site: Path) -> None:
     for page in nav_pages():
-        html = site / (page[: -len(".md")].removesuffix("index")) / "index.html"
-        assert html.is_file(), page
+        assert built(site, page).is_file(), page
 
 
 def test_figures_are_generated_at_build_time(site: Path) -> None:
@@ -129,29 +85,29 @@ def test_figures_are_generated_at_build_time(site: Path) -> None:
 
 def test_pages_link_their_figures(site: Path) -> None:
     index = (site / "index.html").read_text(encoding="utf-8")
-    math = (site / "math" / "index.html").read_text(encoding="utf-8")
+    math = built(site, "math.md").read_text(encoding="utf-8")
     assert "img/generated/masks.png" in index and "img/generated/channels.png" in index
     assert "img/generated/rates.png" in math and "img/generated/coverage.png" in math
 
 
 def test_api_reference_documents_the_public_api(site: Path) -> None:
-    core = (site / "api" / "core" / "index.html").read_text(encoding="utf-8")
+    core = built(site, "api/core.md").read_text(encoding="utf-8")
     for name in dropblock_core.__all__:
         if name != "__version__":  # documented where defined or where re-exported
             assert re.search(rf'id="dropblock_core(\.\w+)*\.{name}"', core), name
-    config = (site / "api" / "config" / "index.html").read_text(encoding="utf-8")
+    config = built(site, "api/config.md").read_text(encoding="utf-8")
     assert 'id="dropblock_core.config.DropBlockConfig"' in config
-    rng = (site / "api" / "rng" / "index.html").read_text(encoding="utf-8")
+    rng = built(site, "api/rng.md").read_text(encoding="utf-8")
     for name in ("rng.mask_key", "rng.gap_thresholds", "threefry.threefry2x32", "masks.plan_mask"):
         assert f'id="dropblock_core.{name}"' in rng, name
     for package, page in ADAPTERS.items():
-        html = (site / "api" / page / "index.html").read_text(encoding="utf-8")
+        html = built(site, f"api/{page}.md").read_text(encoding="utf-8")
         for name in public_names(ROOT / "adapters" / package / "__init__.py"):
             assert f'id="{package}.{name}"' in html, f"{package}.{name}"
 
 
 def test_docstring_examples_render_as_code(site: Path) -> None:
-    core = (site / "api" / "core" / "index.html").read_text(encoding="utf-8")
+    core = built(site, "api/core.md").read_text(encoding="utf-8")
     assert "<blockquote>" not in core  # ">>>" read as Markdown quotes
     assert '<span class="gp">&gt;&gt;&gt; </span>' in core  # a highlighted pycon prompt
 

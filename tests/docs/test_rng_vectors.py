@@ -49,7 +49,19 @@ THREEFRY = table("key (k0, k1)", "counter (c0, c1)", "output (x0, x1)")
 KEYS = table("seed", "step", "replica", "mask key (K0, K1)")
 THRESHOLDS = table("gamma", "C[0]", "C[1]", "C[2]", "C[31]")
 TRACE = table("group g", "round r", "counter (g, r // 2)", "word w(g, r)", "gap", "pos", "seed at")
-MASKS = table("shape", "drop_prob", "block_size", "options", "seed", "step", "replica", "gamma")
+MASK_CALLS = table("#", "shape", "drop_prob", "block_size", "options", "seed", "step", "replica")
+MASK_RESULTS = table("#", "gamma", "seed grid", "seed indices")
+
+
+def joined(left: list[dict[str, str]], right: list[dict[str, str]]) -> list[dict[str, str]]:
+    """Rows of two tables with the same ``#`` column, merged (every number in both)."""
+    assert [r["#"] for r in left] == [r["#"] for r in right], (
+        "the two tables must list the same rows"
+    )
+    return [{**a, **b} for a, b in zip(left, right)]
+
+
+MASKS = joined(MASK_CALLS, MASK_RESULTS)
 
 
 @pytest.mark.parametrize("row", THREEFRY, ids=lambda r: r["counter (c0, c1)"])

@@ -1,0 +1,128 @@
+"""``torchvision.ops`` DropBlock, drop-in: change only the import line.
+
+``from dropblock_torch.compat.torchvision import drop_block2d, DropBlock2d``
+gives torchvision 0.29.1's signatures, defaults, attributes (``p``,
+``block_size``, ``inplace``, ``eps``) and repr, and its conventions: the
+paper's gamma, seeds where the whole block fits, one mask per sample and
+channel, the block clipped to ``min(block_size, *spatial)``, the global
+rescale ``numel / (eps + kept)``, masks drawn from torch's generator (so
+``torch.manual_seed`` repeats them). ``p`` may be 1, as upstream.
+
+Where it deliberately differs: even block sizes work instead of raising;
+float16 inputs are not zeroed (torchvision sums the mask in float16, which
+overflows past 65,504 kept units); the random bits are this project's.
+
+>>> import torch
+>>> from dropblock_torch.compat.torchvision import DropBlock2d, drop_block2d
+>>> layer = DropBlock2d(0.1, 7)
+>>> layer
+DropBlock2d(p=0.1, block_size=7, inplace=False)
+>>> x = torch.ones(2, 4, 14, 14)
+>>> drop_block2d(x, 0.1, 7, training=False) is x
+True
+>>> layer(x).shape
+torch.Size([2, 4, 14, 14])
+"""
+
+from __future__ import annotations
+
+from torch import Tensor, nn
+from torch.overrides import handle_torch_function, has_torch_function_unary
+
+from dropblock_core._validation import check_flag
+
+from ..functional import drop_blocks
+from ._common import alias_spec, check_fraction, check_nonnegative, counters
+
+__all__ = ["DropBlock2d", "DropBlock3d", "drop_block2d", "drop_block3d"]
+
+
+def _drop_block(
+    input: Tensor, p: float, block_size: int, inplace: bool, eps: float, training: bool, dims: int
+) -> Tensor:
+    p = check_fraction(p, "p")
+    if not isinstance(input, Tensor):
+        raise TypeError(f"input must be a torch.Tensor, got {type(input).__name__}")
+    if input.ndim != dims + 2:
+        raise ValueError(f"input should be {dims + 2} dimensional. Got {input.ndim} dimensions.")
+    if not check_flag(training, "training") or p == 0.0:
+        return input
+    spec = alias_spec(
+        block_size,
+        seed_region="valid",
+        share_channels=False,
+        normalize="global",
+        gamma_scale=1.0,
+        eps=check_nonnegative(eps, "eps"),
+        square_block=True,
+    )
+    drop_prob, step = counters(p, input.device)
+    return drop_blocks(
+        input, drop_prob, None, step, spec=spec, inplace=check_flag(inplace, "inplace")
+    )
+
+
+def drop_block2d(
+    input: Tensor,
+    p: float,
+    block_size: int,
+    inplace: bool = False,
+    eps: float = 1e-06,
+    training: bool = True,
+) -> Tensor:
+    """torchvision's ``drop_block2d`` on ``(N, C, H, W)`` input (see the module docstring)."""
+    if has_torch_function_unary(input):
+        return handle_torch_function(
+            drop_block2d, (input,), input, p, block_size, inplace, eps, training
+        )
+    return _drop_block(input, p, block_size, inplace, eps, training, 2)
+
+
+def drop_block3d(
+    input: Tensor,
+    p: float,
+    block_size: int,
+    inplace: bool = False,
+    eps: float = 1e-06,
+    training: bool = True,
+) -> Tensor:
+    """torchvision's ``drop_block3d`` on ``(N, C, D, H, W)`` input (see the module docstring)."""
+    if has_torch_function_unary(input):
+        return handle_torch_function(
+            drop_block3d, (input,), input, p, block_size, inplace, eps, training
+        )
+    return _drop_block(input, p, block_size, inplace, eps, training, 3)
+
+
+class DropBlock2d(nn.Module):
+    """torchvision's ``DropBlock2d``: :func:`drop_block2d` with ``self.training``."""
+
+    def __init__(
+        self, p: float, block_size: int, inplace: bool = False, eps: float = 1e-06
+    ) -> None:
+        super().__init__()
+        self.p = p
+        self.block_size = block_size
+        self.inplace = inplace
+        self.eps = eps
+
+    def forward(self, input: Tensor) -> Tensor:
+        return drop_block2d(input, self.p, self.block_size, self.inplace, self.eps, self.training)
+
+    def __repr__(self) -> str:
+        return (
+            f"{self.__class__.__name__}(p={self.p}, block_size={self.block_size}, "
+            f"inplace={self.inplace})"
+        )
+
+
+class DropBlock3d(DropBlock2d):
+    """torchvision's ``DropBlock3d``: :func:`drop_block3d` with ``self.training``."""
+
+    def __init__(
+        self, p: float, block_size: int, inplace: bool = False, eps: float = 1e-06
+    ) -> None:
+        super().__init__(p, block_size, inplace, eps)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return drop_block3d(input, self.p, self.block_size, self.inplace, self.eps, self.training)

@@ -1,0 +1,157 @@
+"""The compiled-graph fast paths give the standard paths' bits exactly:
+the native JAX seed loop (``_native_jax.group_bits``) and the shifted-OR
+block dilation (``masks._dilate_axis``)."""
+
+from __future__ import annotations
+
+import itertools
+
+import array_api_compat.numpy as cnp
+import numpy as np
+import pytest
+from hypothesis import given, settings
+
+import dropblock_core as db
+from dropblock_core.masks import _dilate_axis
+from dropblock_core.native import native_group_bits
+from dropblock_core.rng import (
+    bits_all_rounds,
+    bits_round_by_round,
+    gap_thresholds,
+    mask_key,
+)
+from tests.conftest import load_namespace, requested_backends, to_numpy
+
+from .test_masks import _options, _shape, mask_cases
+
+# Gammas from "almost never a second seed" to "every group needs all 16 pairs".
+GAMMAS = [1e-6, 0.003, 0.05, 0.3, 0.9, 1 - 1e-6]
+GROUP_COUNTS = [1, 7, 1000, 100_000]
+
+
+def test_only_jax_has_a_native_seed_loop():
+    import jax.numpy as jnp
+
+    from dropblock_core import _native_jax
+
+    assert native_group_bits(jnp) is _native_jax.group_bits
+    for name in requested_backends():
+        if name != "jax":
+            assert native_group_bits(load_namespace(name)) is None, name
+
+
+@pytest.mark.parametrize("gamma", GAMMAS)
+@pytest.mark.parametrize("n_groups", GROUP_COUNTS)
+def test_native_jax_loop_equals_the_standard_paths(gamma, n_groups):
+    """Eager and jitted, against all 32 rounds on JAX and round by round on NumPy."""
+    import jax
+    import jax.numpy as jnp
+
+    from dropblock_core._native_jax import group_bits
+
+    key = mask_key(2**40 + 3, 11, 1)
+    thresholds = gap_thresholds(gamma)
+    want = bits_round_by_round(
+        key, cnp.asarray(thresholds), cnp.arange(n_groups, dtype=cnp.uint32), cnp, None
+    )
+    c = jnp.asarray(thresholds)
+    groups = jnp.arange(n_groups, dtype=jnp.uint32)
+    standard = bits_all_rounds(key, c, groups, jnp, None)
+    eager = group_bits(key, c, groups, jnp, None)
+    traced = jax.jit(lambda k0, k1, c: group_bits((k0, k1), c, groups, jnp, None))(
+        jnp.uint32(key[0]), jnp.uint32(key[1]), c
+    )
+    for got in (standard, eager, traced):
+        np.testing.assert_array_equal(np.asarray(got), want)
+    if gamma >= 0.05 and n_groups >= 1000:  # the loop really ran many pairs
+        assert np.mean([bin(int(b)).count("1") for b in want[:1000]]) > 32 * gamma / 2
+
+
+@given(mask_cases())
+@settings(max_examples=20, deadline=None)
+def test_jax_masks_equal_numpy_eagerly(c):
+    """Ranks 1-3, rectangular and even blocks, both regions, shared axes,
+    channels-last, gamma rules; empty and tiny grids."""
+    import jax.numpy as jnp
+
+    if c["stream"] == "native":
+        return  # NumPy's own generator has no JAX twin
+    shape, opts = _shape(c), _options(c)
+    args = (shape, c["drop"], c["block"])
+    want = db.sample_mask(*args, seed=c["seed"], step=c["step"], **opts)
+    got = db.sample_mask(*args, seed=c["seed"], step=c["step"], xp=jnp, **opts)
+    np.testing.assert_array_equal(np.asarray(got), want)
+
+
+@given(mask_cases())
+@settings(max_examples=8, deadline=None)
+def test_jax_masks_equal_numpy_under_jit(c):
+    """The same under ``jax.jit`` with seed, step and drop_prob traced (the
+    in-graph gamma then decides; float32 thresholds are compared as computed)."""
+    import jax
+    import jax.numpy as jnp
+
+    shape, opts = _shape(c), _options(c)
+    seed = c["seed"] % 2**32  # a traced seed is used modulo 2**32
+
+    @jax.jit
+    def masks(seed, step, drop):
+        host = db.sample_mask(shape, c["drop"], c["block"], seed=seed, step=step, xp=jnp, **opts)
+        graph = db.sample_mask(shape, drop, c["block"], seed=seed, step=step, xp=jnp, **opts)
+        return host, graph
+
+    host, graph = masks(jnp.uint32(seed), jnp.uint32(c["step"]), jnp.float32(c["drop"]))
+    want = db.sample_mask(shape, c["drop"], c["block"], seed=seed, step=c["step"], **opts)
+    np.testing.assert_array_equal(np.asarray(host), want)
+    eager = db.sample_mask(
+        shape, jnp.float32(c["drop"]), c["block"], seed=seed, step=c["step"], xp=jnp, **opts
+    )
+    np.testing.assert_array_equal(np.asarray(graph), np.asarray(eager))
+
+
+def test_many_groups_needing_many_rounds_under_jit():
+    """Gamma 0.6 on a 2**17-group grid: every group draws all 16 pairs."""
+    import jax
+    import jax.numpy as jnp
+
+    shape = (8, 16, 32, 32)
+    f = jax.jit(lambda t: db.sample_mask(shape, 0.6, 1, gamma=0.6, seed=7, step=t, xp=jnp))
+    want = db.sample_mask(shape, 0.6, 1, gamma=0.6, seed=7, step=3)
+    np.testing.assert_array_equal(np.asarray(f(jnp.uint32(3))), want)
+
+
+def test_vmap_over_seeds_gives_each_seeds_mask():
+    """A batched key makes the loop's condition batched: each seed's own bits."""
+    import jax
+    import jax.numpy as jnp
+
+    shape = (2, 3, 14, 14)
+    f = jax.vmap(lambda s: db.sample_mask(shape, 0.3, 3, seed=s, step=2, xp=jnp))
+    got = np.asarray(f(jnp.arange(4, dtype=jnp.uint32)))
+    for s in range(4):
+        np.testing.assert_array_equal(got[s], db.sample_mask(shape, 0.3, 3, seed=s, step=2))
+
+
+def _covered(seeds: np.ndarray, size: int, block: int, offset: int) -> np.ndarray:
+    """Brute force: cell i is dropped iff a seed in i+offset-block+1 .. i+offset exists."""
+    out = np.zeros(seeds.shape[:-1] + (size,), dtype=bool)
+    for i in range(size):
+        lo, hi = max(i + offset - block + 1, 0), min(i + offset, seeds.shape[-1] - 1)
+        if lo <= hi:
+            out[..., i] = seeds[..., lo : hi + 1].any(axis=-1)
+    return out
+
+
+@pytest.mark.parametrize("backend", requested_backends())
+def test_shifted_or_dilation_is_the_union_of_blocks(backend):
+    """Sizes 1..13 (odd, even, powers of 2 and not), every block 1..size, both
+    regions, on every backend."""
+    xp = load_namespace(backend)
+    rng = np.random.default_rng(0)
+    for size, region in itertools.product((1, 2, 5, 8, 13), ("valid", "full")):
+        for block in range(1, size + 1):
+            offset = 0 if region == "valid" else block // 2
+            grid = size - block + 1 if region == "valid" else size
+            seeds = rng.random((3, grid)) < 0.15
+            got = _dilate_axis(xp.asarray(seeds), 1, size, block, offset, xp)
+            np.testing.assert_array_equal(to_numpy(got), _covered(seeds, size, block, offset))
