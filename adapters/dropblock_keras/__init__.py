@@ -14,9 +14,9 @@ compiled functions too (XLA on TensorFlow and JAX), and are bit-identical to
 
 from __future__ import annotations
 
-from . import compat
+from . import compat as compat  # dropblock_keras.compat.keras_cv
 from .callbacks import LinearScheduler
 from .functional import dropblock
 from .layers import DropBlock1D, DropBlock2D, DropBlock3D
 
-__all__ = ["DropBlock1D", "DropBlock2D", "DropBlock3D", "LinearScheduler", "compat", "dropblock"]
+__all__ = ["DropBlock1D", "DropBlock2D", "DropBlock3D", "LinearScheduler", "dropblock"]

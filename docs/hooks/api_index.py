@@ -41,7 +41,9 @@ MODULES = {
     "dropblock_core.config": "the adapters' shared configuration",
     "dropblock_core.conformance": "the conformance validator",
     "dropblock_torch": "PyTorch",
-    "dropblock_tf": "TensorFlow and Keras",
+    "dropblock_keras": "Keras 3 on every backend",
+    "dropblock_keras.compat.keras_cv": "the keras-cv compatible alias",
+    "dropblock_tf": "TensorFlow tensors",
     "dropblock_jax": "JAX",
 }
 
