@@ -7,7 +7,9 @@ round-robin, each time the median of ``repeats``. ``drop_prob=0.1``,
 
 * ``forward``: ``layer(x, training=True)`` at each shape, compiled where the
   backend compiles (``tf.function(jit_compile=True)``: XLA; ``jax.jit`` of
-  ``stateless_call``: XLA), eager on PyTorch (Keras' default there);
+  ``stateless_call``: XLA), eager on PyTorch (Keras' default there). On
+  TensorFlow, Keras' ``Dropout`` draws Philox bits, which XLA runs slowly on
+  CPU, so a plain XLA dropout with ThreeFry bits is timed too;
 * ``train_step``: ``model.train_on_batch`` of a small CNN (three convolutions,
   64 x 32 x 32 x 3 batches) with one ``DropBlock2D`` or one ``Dropout`` after
   the second convolution, compiled with ``jit_compile=True`` on TensorFlow and
@@ -65,6 +67,18 @@ def _training_call(layer: Any, backend: str, x: Any) -> Callable[[], Any]:
     return lambda: layer(x, training=True)
 
 
+def _threefry_dropout(x: Any) -> Callable[[], Any]:
+    """A plain XLA dropout drawing ThreeFry bits (TensorFlow), for reference."""
+    import tensorflow as tf
+
+    @tf.function(jit_compile=True)
+    def fn(t: Any) -> Any:
+        keep = tf.random.stateless_uniform(tf.shape(t), [1, 2], alg="threefry") >= DROP_PROB
+        return tf.where(keep, t / (1 - DROP_PROB), tf.zeros_like(t))
+
+    return lambda: fn(x)
+
+
 def forward_rows(shapes: Sequence[tuple[int, int, int, int]], repeats: int) -> list[dict]:
     import dropblock_keras
     import keras
@@ -75,23 +89,25 @@ def forward_rows(shapes: Sequence[tuple[int, int, int, int]], repeats: int) -> l
         x = keras.random.uniform((n, h, w, c), seed=0)
         ours = dropblock_keras.DropBlock2D(DROP_PROB, BLOCK_SIZE, data_format="channels_last")
         dropout = keras.layers.Dropout(DROP_PROB)
-        ms = round_robin(
-            {
-                "dropblock": _training_call(ours, backend, x),
-                "dropout": _training_call(dropout, backend, x),
-            },
-            repeats,
-        )
-        rows.append(
-            {
-                "backend": backend,
-                "case": "forward",
-                "shape_nhwc": (n, h, w, c),
-                "dropblock_ms": ms["dropblock"],
-                "dropout_ms": ms["dropout"],
-                "ratio": ms["dropblock"] / ms["dropout"],
-            }
-        )
+        candidates = {
+            "dropblock": _training_call(ours, backend, x),
+            "dropout": _training_call(dropout, backend, x),
+        }
+        if backend == "tensorflow":  # Keras' Dropout draws Philox bits, slow in XLA on CPU
+            candidates["threefry"] = _threefry_dropout(x)
+        ms = round_robin(candidates, repeats)
+        row = {
+            "backend": backend,
+            "case": "forward",
+            "shape_nhwc": (n, h, w, c),
+            "dropblock_ms": ms["dropblock"],
+            "dropout_ms": ms["dropout"],
+            "ratio": ms["dropblock"] / ms["dropout"],
+        }
+        if "threefry" in ms:
+            row["threefry_dropout_ms"] = ms["threefry"]
+            row["ratio_to_threefry"] = ms["dropblock"] / ms["threefry"]
+        rows.append(row)
     return rows
 
 

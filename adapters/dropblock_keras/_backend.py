@@ -148,12 +148,18 @@ def import_mask(mask: np.ndarray) -> Any:
     return torch.from_dlpack(mask)
 
 
-def apply(x: Any, mask: Any, drop: Any, normalize: str) -> Any:
-    """``x * mask * scale`` in ``x``'s dtype (the core's rescale)."""
+def apply(x: Any, mask: Any, drop: Any, normalize: str, numpy_mask: Any = None) -> Any:
+    """``x * mask * scale`` in ``x``'s dtype (the core's rescale). On TensorFlow
+    a ``numpy_mask`` (the host's copy of ``mask``) is counted on the host."""
     if name() == "tensorflow":
+        from dropblock_core.apply import keep_scale
+
         from ._tensorflow import apply_keep_mask
 
-        return apply_keep_mask(x, mask, drop, normalize)
+        scale = None
+        if numpy_mask is not None:
+            scale = keep_scale(numpy_mask, drop, normalize, np, np.float64)
+        return apply_keep_mask(x, mask, drop, normalize, scale)
     from dropblock_core.apply import apply_mask
 
     return apply_mask(x, mask, drop, normalize, namespace(x))

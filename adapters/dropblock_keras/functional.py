@@ -95,7 +95,8 @@ def dropblock_training(
             numpy_mask = sample_planned_mask(
                 plan, seed=seed, step=step, replica=replica, stream="counter"
             )
-            return _backend.apply(x, _backend.import_mask(numpy_mask), drop, config.normalize)
+            mask = _backend.import_mask(numpy_mask)
+            return _backend.apply(x, mask, drop, config.normalize, numpy_mask)
     if isinstance(drop, float) and drop == 0.0:
         return x
     xp = _backend.namespace(x)

@@ -7,10 +7,12 @@ import secrets
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import tensorflow as tf
 from dropblock_keras._tensorflow import apply_keep_mask, graph_keep_mask, import_numpy
 
 from dropblock_core._validation import check_choice, check_flag, check_uint, normalize_block_size
+from dropblock_core.apply import keep_scale
 from dropblock_core.config import DropBlockConfig
 from dropblock_core.masks import plan_mask, sample_planned_mask
 
@@ -105,7 +107,8 @@ def dropblock_tensor(
             replica=values[1],
             stream="counter",
         )
-        mask = import_numpy(mask)
+        scale = keep_scale(mask, config.drop_prob, config.normalize, np, np.float64)
+        return apply_keep_mask(x, import_numpy(mask), config.drop_prob, config.normalize, scale)
     else:
         if seed is None:
             seed = tf.random.uniform((), maxval=2**31 - 1, dtype=tf.int64)
