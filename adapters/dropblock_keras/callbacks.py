@@ -33,8 +33,8 @@ class LinearScheduler(keras.callbacks.Callback):
 
     It numbers the layers (``layer_id`` 0, 1, ...: two layers given the same
     seed draw different masks) and turns their ``auto_step`` off for the run:
-    ``call`` then only reads its variables, so recomputation (remat) draws the
-    same mask. With ``steps_per_execution > 1`` the callback runs once per
+    ``call`` then changes no value, so recomputation (remat) draws the same
+    mask. With ``steps_per_execution > 1`` the callback runs once per
     execution, so the layers keep advancing ``step`` themselves inside it.
 
     >>> import keras, numpy as np, dropblock_keras
@@ -69,13 +69,13 @@ class LinearScheduler(keras.callbacks.Callback):
             raise ValueError("LinearScheduler found no DropBlock layer in the model")
         self._layers = layers
         per_batch = getattr(model, "steps_per_execution", 1) == 1
-        changed = False
+        renumbered = False
         for layer_id, layer in enumerate(layers):
-            changed |= layer.layer_id != layer_id or layer.auto_step == per_batch
+            renumbered |= layer.layer_id != layer_id
             layer.layer_id = layer_id
-            layer.auto_step = not per_batch
-        if changed:
-            model.train_function = None  # traced again with the new layer settings
+            layer.auto_step = not per_batch  # a variable: compiled steps follow it
+        if renumbered:
+            model.train_function = None  # an int seed's mask_seed is traced as a constant
 
     def on_train_begin(self, logs: dict | None = None) -> None:
         self.schedule = None  # read the layers at the first batch, after any restore
@@ -107,9 +107,7 @@ class LinearScheduler(keras.callbacks.Callback):
 
     def on_train_end(self, logs: dict | None = None) -> None:
         for layer in self._layers:
-            layer.auto_step = True
-        if self._layers:
-            self.model.train_function = None  # a later fit without the callback advances again
+            layer.auto_step = True  # a later fit without the callback advances again
 
     def get_last_drop_prob(self) -> list[float]:
         """Each layer's drop probability for the next batch."""

@@ -17,9 +17,9 @@ Who advances ``step``: by default a training call draws its mask for the
 current step and then adds 1 (as Keras' ``Dropout`` advances its generator),
 so masks change from batch to batch with no callback at all. A
 ``LinearScheduler`` takes the step over: it sets ``auto_step = False`` on the
-layers it drives and sets ``step`` before every batch. Then ``call`` changes no
-state at all, which is what recomputation needs (``tf.recompute_grad``,
-``jax.checkpoint``, ``keras.RematScope``): the recomputed mask is the same.
+layers it drives and sets ``step`` after every batch. Then ``call`` leaves
+every value as it was, which is what recomputation needs
+(``tf.recompute_grad``, ``jax.checkpoint``): the recomputed mask is the same.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from typing import Any, ClassVar
 import keras
 import numpy as np
 
-from dropblock_core._validation import check_uint
+from dropblock_core._validation import check_flag, check_uint
 from dropblock_core.layer import DropBlockLayer
 from dropblock_core.rng import layer_seed
 
@@ -83,7 +83,6 @@ class DropBlockND(keras.layers.Layer, DropBlockLayer):
         super().__init__(autocast=False, **kwargs)  # keep float16/bfloat16/float64 inputs
         self.data_format = check_data_format(data_format)
         self.replica = check_uint(replica, "replica", 32)
-        self.auto_step = True
         self._target_drop_prob: float | None = None
         self._init_dropblock(
             drop_prob,
@@ -96,6 +95,14 @@ class DropBlockND(keras.layers.Layer, DropBlockLayer):
             seed=seed,
         )
         self.seed_generator = keras.random.SeedGenerator(None) if seed is None else None
+        self._auto_step_variable = self.add_weight(
+            name="auto_step",
+            shape=(),
+            dtype=_variable_dtype("int"),
+            initializer="ones",
+            trainable=False,
+            aggregation="only_first_replica",
+        )
 
     # -- DropBlockLayer: drop_prob and step in Keras variables ------------------
 
@@ -127,6 +134,19 @@ class DropBlockND(keras.layers.Layer, DropBlockLayer):
         return float(stored) if name == "drop_prob" else int(stored)
 
     @property
+    def auto_step(self) -> bool:
+        """Whether a training call adds 1 to ``step`` after drawing its mask
+        (settable; ``True`` by default, ``False`` while a ``LinearScheduler``
+        sets ``step`` before every batch: then ``call`` leaves every value as it
+        was, which recomputation needs). A variable, so compiled steps follow it
+        without being traced again."""
+        return bool(_read(self._auto_step_variable))
+
+    @auto_step.setter
+    def auto_step(self, value: bool) -> None:
+        self._auto_step_variable.assign(int(check_flag(value, "auto_step")))
+
+    @property
     def mask_seed(self) -> int:
         """The seed masks are drawn from: ``layer_seed(seed, layer_id)``, or the
         seed of the layer's ``SeedGenerator`` when ``seed=None``."""
@@ -151,8 +171,10 @@ class DropBlockND(keras.layers.Layer, DropBlockLayer):
         check_input(inputs, self.spatial_dims, self.block_size, channels_last)
         if _backend.is_eager_cpu(inputs):  # Python values: the host gamma, bit-exact
             drop, step, seed = self.drop_prob, self.step, self.mask_seed
+            advance: Any = int(self.auto_step)
         else:
             drop, step = self._drop_prob_variable.value, self._step_variable.value
+            advance = self._auto_step_variable.value
             if self.seed_generator is None:
                 seed = layer_seed(self.seed, self.layer_id)
             else:
@@ -166,8 +188,8 @@ class DropBlockND(keras.layers.Layer, DropBlockLayer):
             replica=self.replica + _backend.replica_id(),
             channels_last=channels_last,
         )
-        if self.auto_step:
-            self._step_variable.assign(step + 1)
+        # step + 1, or step + 0 (the value it holds) while a scheduler drives it.
+        self._step_variable.assign(step + advance)
         return outputs
 
     def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
