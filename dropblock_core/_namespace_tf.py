@@ -17,7 +17,8 @@ the same inputs.
 
 >>> import tensorflow as tf
 >>> from dropblock_core import _namespace_tf as xp
->>> xp.cumulative_sum(xp.asarray([1, 2, 3], dtype=xp.int32), include_initial=True).numpy()
+>>> ones = xp.asarray([1, 2, 3], dtype=xp.int32)
+>>> xp.cumulative_sum(ones, include_initial=True).numpy()
 array([0, 1, 3, 6])
 """
 

@@ -38,13 +38,14 @@ class LinearScheduler(keras.callbacks.Callback):
     execution, so the layers keep advancing ``step`` themselves inside it.
 
     >>> import keras, numpy as np, dropblock_keras
-    >>> model = keras.Sequential([keras.Input((8, 8, 2)), dropblock_keras.DropBlock2D(0.2, 3),
-    ...                           keras.layers.Flatten(), keras.layers.Dense(1)])
+    >>> layer = dropblock_keras.DropBlock2D(0.2, 3)
+    >>> model = keras.Sequential(
+    ...     [keras.Input((8, 8, 2)), layer, keras.layers.Flatten(), keras.layers.Dense(1)]
+    ... )
     >>> model.compile("sgd", "mse")
     >>> scheduler = dropblock_keras.LinearScheduler(total_steps=4)
     >>> _ = model.fit(np.ones((6, 8, 8, 2)), np.ones((6, 1)), batch_size=2, epochs=1,
     ...               callbacks=[scheduler], verbose=0)
-    >>> layer = model.layers[0]
     >>> layer.step, round(layer.drop_prob, 6), round(scheduler.get_last_drop_prob()[0], 6)
     (3, 0.15, 0.15)
     >>> layer.get_config()["drop_prob"]  # the target, not the ramp
