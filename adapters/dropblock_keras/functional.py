@@ -8,7 +8,8 @@ from typing import Any
 
 import keras
 
-from dropblock_core._validation import check_choice, check_flag, check_uint, normalize_block_size
+from dropblock_core._validation import check_choice, check_flag, normalize_block_size
+from dropblock_core._validation import check_counter as check_counter_value
 from dropblock_core.config import DropBlockConfig
 from dropblock_core.masks import plan_mask, sample_planned_mask
 
@@ -42,16 +43,10 @@ def check_input(x: Any, spatial_dims: int | None, block_size: Any, channels_last
 
 
 def check_counter(value: Any, name: str, bits: int = 32) -> Any:
-    """A Python int in ``[0, 2**bits)``, or a 0-d integer tensor (a Keras
-    variable's value); tensors are taken modulo 2**32 by the core."""
-    value = _backend.raw(value)
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-        return check_uint(value, name, bits)
-    dtype = getattr(value, "dtype", None)
-    kind = keras.backend.standardize_dtype(dtype) if dtype is not None else ""
-    if "int" not in kind or tuple(getattr(value, "shape", (0,))) != ():
-        raise TypeError(f"{name} must be a non-negative int or a 0-d integer tensor, got {value!r}")
-    return value
+    """A Python int in ``[0, 2**bits)`` or a 0-d integer tensor (a Keras
+    variable's value); concrete tensors are range-checked and read, traced ones
+    are taken modulo 2**32 by the core."""
+    return check_counter_value(_backend.raw(value), name, bits)
 
 
 def plan_for(
