@@ -220,7 +220,7 @@ def _write_masks_png(mask: np.ndarray, out: Path, title: str) -> None:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from .conformance.run import command
+    from .conformance.command import command
 
     return command(args, args.argv)
 
@@ -256,7 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("bench", help="time dropblock against dropout (see: bench --help)")
 
-    from .conformance.run import add_arguments
+    from .conformance.command import add_arguments
 
     v = sub.add_parser(
         "validate", help="check DropBlock implementations against their claimed spec"

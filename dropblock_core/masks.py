@@ -139,6 +139,21 @@ def _namespace_of(drop: Any, xp: ModuleType | None) -> ModuleType:
     return drop_namespace(drop) if xp is None else resolve_namespace(xp)
 
 
+def _check_seed(seed: Any) -> Any:
+    """A seed: an int in [0, 2**64), a 0-d integer array (used modulo 2**32)
+    or a pair ``(low, high)`` of 32-bit words, ints or 0-d integer arrays (a
+    64-bit seed where arrays have no 64-bit integers, e.g. a traced JAX key).
+    Concrete words become the int ``low + high * 2**32``."""
+    if not isinstance(seed, tuple):
+        return check_counter(seed, "seed", 64)
+    if len(seed) != 2:
+        raise TypeError(f"seed as words must be a pair (low, high), got {seed!r}")
+    low, high = (check_counter(word, "seed", 32) for word in seed)
+    if isinstance(low, int) and isinstance(high, int):
+        return low | high << 32
+    return low, high
+
+
 def sample_mask(
     shape: Sequence[int],
     drop_prob: float | Any,
@@ -272,7 +287,7 @@ def draw_seeds(
 
         seed = secrets.randbits(64)
     else:
-        seed = check_counter(seed, "seed", 64)
+        seed = _check_seed(seed)
 
     total = math.prod(plan.grid)
     gamma = plan.gamma

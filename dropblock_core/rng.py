@@ -76,11 +76,17 @@ def mask_key(seed: Any, step: Any = 0, replica: Any = 0, xp: ModuleType | None =
     """The mask key ``K`` for (seed, step, replica).
 
     Python ints give Python ints; integer arrays (e.g. JAX tracers) give 0-d
-    word arrays of ``xp`` (their values are taken modulo 2**32).
+    word arrays of ``xp`` (their values are taken modulo 2**32). ``seed`` may
+    also be a pair ``(low, high)`` of words: the base key itself, the same as
+    the seed ``low + high * 2**32``.
 
     >>> [hex(k) for k in mask_key(0, 0, 0)]
     ['0x6b200159', '0x99ba4efe']
+    >>> mask_key((5, 1), 2, 0) == mask_key(5 + 2**32, 2, 0)
+    True
     """
+    if isinstance(seed, tuple) and all(isinstance(v, int) for v in seed):
+        seed = seed[0] | seed[1] << 32
     if all(isinstance(v, int) for v in (seed, step, replica)):
         x0, x1 = threefry2x32_numpy(
             (seed & MASK32, seed >> 32),
@@ -96,8 +102,11 @@ def mask_key(seed: Any, step: Any = 0, replica: Any = 0, xp: ModuleType | None =
             return xp.asarray(v & MASK32, dtype=word)
         return xp.astype(v, word) & MASK32 if word != xp.uint32 else xp.astype(v, word)
 
-    hi = seed >> 32 if isinstance(seed, int) else 0
-    return threefry2x32((as_word(seed), hi), (as_word(step), as_word(replica)), xp)
+    if isinstance(seed, tuple):
+        low, high = as_word(seed[0]), as_word(seed[1])
+    else:
+        low, high = as_word(seed), (seed >> 32 if isinstance(seed, int) else 0)
+    return threefry2x32((low, high), (as_word(step), as_word(replica)), xp)
 
 
 def layer_seed(seed: int, layer_id: int) -> int:

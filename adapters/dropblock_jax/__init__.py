@@ -1,8 +1,12 @@
-"""DropBlock for JAX: a pure function over ``dropblock_core``.
+"""DropBlock for JAX: a pure function over ``dropblock_core``, and modules.
 
 ``dropblock(x, drop_prob, block_size, seed=..., step=...)`` works eagerly and
-under ``jax.jit``, ``jax.grad``, ``jax.vmap`` and ``jax.shard_map``; its mask is
-``dropblock_core.sample_mask`` bit for bit. Imports only JAX and the core.
+under ``jax.jit``, ``jax.grad``, ``jax.vmap`` and ``jax.shard_map``; with a
+Python-float ``drop_prob`` its mask is ``dropblock_core.sample_mask`` bit for
+bit, and a traced ``drop_prob`` computes gamma in the graph. ``seed`` may be a
+PRNG key. Imports only JAX and the core; the modules
+``dropblock_jax.nnx`` (Flax NNX), ``dropblock_jax.linen`` (Flax Linen) and
+``dropblock_jax.equinox`` import their framework when imported.
 
 >>> import jax.numpy as jnp, dropblock_jax
 >>> y = dropblock_jax.dropblock(jnp.ones((1, 2, 8, 8)), 0.2, 3, seed=0)

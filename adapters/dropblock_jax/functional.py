@@ -13,7 +13,8 @@ from dropblock_core._validation import check_flag
 from dropblock_core.apply import apply_mask
 from dropblock_core.config import DropBlockConfig
 
-from .mask import _check_seed, _check_static, mask_for, plan_for
+from .layout import check_rank
+from .mask import _check_static, drop_array, mask_for, plan_for, resolve_seed
 
 __all__ = ["dropblock"]
 
@@ -24,9 +25,15 @@ def _rescaled(x: jax.Array, keep: jax.Array, drop_prob: float, normalize: str) -
     return apply_mask(x, keep, drop_prob, normalize, jnp)
 
 
+@functools.partial(jax.jit, static_argnames=("normalize",))
+def _rescaled_by_array(x: jax.Array, keep: jax.Array, drop: jax.Array, normalize: str) -> jax.Array:
+    """:func:`_rescaled` for an array ``drop`` (traced: one compilation)."""
+    return apply_mask(x, keep, drop, normalize, jnp)
+
+
 def dropblock(
     x: Any,
-    drop_prob: float,
+    drop_prob: float | Any,
     block_size: int | Sequence[int],
     *,
     seed: int | Any,
@@ -34,6 +41,7 @@ def dropblock(
     replica: int | Any = 0,
     training: bool = True,
     channels_last: bool = False,
+    spatial_dims: int | None = None,
     gamma: str | float = "exact",
     seed_region: str = "valid",
     normalize: str = "global",
@@ -44,15 +52,22 @@ def dropblock(
 
     ``x`` is ``(batch, channels, *spatial)`` (``channels_last=True``:
     ``(batch, *spatial, channels)``) with a floating dtype, which the result
-    keeps. The mask is ``dropblock_core.sample_mask(x.shape, ...)`` bit for bit,
-    eagerly and under ``jax.jit``.
+    keeps. ``spatial_dims`` states the number of spatial axes (else a tuple
+    ``block_size`` does, else ``x.ndim - 2``); an ``x`` whose rank cannot hold
+    that layout is a ``ValueError``.
 
-    ``seed``, ``step`` and ``replica`` are Python ints or 0-d integer arrays
-    (traced values allowed; a traced seed is used modulo 2**32).
-    ``drop_prob``, ``block_size``, ``training`` and the options are static
-    Python values (gamma is solved on the host). ``training=False`` or
-    ``drop_prob == 0`` returns ``x`` unchanged. The gradient is
-    ``mask * scale``; when every unit is dropped the output is zeros.
+    ``drop_prob`` is a Python float, whose gamma the host solves (the mask is
+    ``dropblock_core.sample_mask(x.shape, ...)`` bit for bit, eagerly and
+    under ``jax.jit``), or a 0-d float array, possibly traced, whose gamma is
+    computed in the graph: a schedule that changes it compiles once.
+
+    ``seed`` is a Python int, a 0-d integer array (traced allowed; used modulo
+    ``2**32``) or a JAX PRNG key (typed or raw, traced allowed; the seed its
+    two words spell, see ``docs/rng.md``). ``step`` and ``replica`` are Python
+    ints or 0-d integer arrays. ``block_size``, ``training`` and the options
+    are static Python values. ``training=False`` or a Python ``drop_prob ==
+    0`` returns ``x`` unchanged. The gradient is ``mask * scale``; when every
+    unit is dropped the output is zeros.
 
     >>> import jax, jax.numpy as jnp
     >>> x = jnp.ones((2, 4, 14, 14), jnp.bfloat16)
@@ -62,13 +77,16 @@ def dropblock(
     >>> f = jax.jit(lambda x, s, t: dropblock(x, 0.1, 7, seed=s, step=t))
     >>> bool((f(x, 0, 5) == y).all())  # seed and step traced
     True
+    >>> g = jax.jit(lambda x, p, k: dropblock(x, p, 7, seed=k))  # drop_prob and key traced
+    >>> g(x, 0.1, jax.random.key(0)).shape
+    (2, 4, 14, 14)
     >>> dropblock(x, 0.1, 7, seed=0, training=False) is x
     True
     """
-    _check_static(drop_prob, "drop_prob")
     _check_static(block_size, "block_size")
+    drop = drop_array(drop_prob)
     config = DropBlockConfig(
-        drop_prob,
+        drop_prob if drop is None else 0.0,  # an array is checked by drop_array
         block_size,
         gamma=gamma,
         seed_region=seed_region,
@@ -77,12 +95,16 @@ def dropblock(
         share_batch=share_batch,
     )
     check_flag(training, "training")
-    _check_seed(seed)
+    seed = resolve_seed(seed)
     x = x if isinstance(x, jax.Array) else jnp.asarray(x)
     if not jnp.issubdtype(x.dtype, jnp.floating):
         raise TypeError(f"x must have a floating dtype, got {x.dtype}")
-    plan = plan_for(x.shape, config, channels_last)
-    if not training or config.drop_prob == 0.0:
+    check_flag(channels_last, "channels_last")
+    check_rank(x.shape, spatial_dims, block_size, channels_last)
+    plan = plan_for(x.shape, config, channels_last)  # for an array drop: checks only
+    if not training or drop is None and config.drop_prob == 0.0:
         return x
-    keep = mask_for(x, plan, seed, step, replica)
-    return _rescaled(x, keep, config.drop_prob, config.normalize)
+    keep = mask_for(x, plan, config, drop, seed=seed, step=step, replica=replica)
+    if drop is None:
+        return _rescaled(x, keep, config.drop_prob, config.normalize)
+    return _rescaled_by_array(x, keep, drop, config.normalize)

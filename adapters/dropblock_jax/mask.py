@@ -3,9 +3,16 @@ path on ``jax.numpy`` otherwise.
 
 Both paths draw the same Threefry stream, so they give the same mask for the
 same ``seed``, ``step`` and ``replica``. The host path (sparse, fast) serves a
-concrete ``jax.Array`` on one CPU device with Python-int counters; everything
-else (tracers under ``jit``/``grad``/``vmap``/``shard_map``, traced counters,
-accelerators, multi-device arrays) uses the dense path on ``jax.numpy``.
+concrete ``jax.Array`` on one CPU device with a Python-float ``drop_prob`` and
+Python-int counters; everything else (tracers under
+``jit``/``grad``/``vmap``/``shard_map``, traced counters or keys, an array
+``drop_prob``, accelerators, multi-device arrays) uses the dense path on
+``jax.numpy``, compiled once per shape and configuration.
+
+``drop_prob`` is either a Python float, whose gamma the host solves
+(:func:`dense_mask`: the masks are the core's bit for bit), or a 0-d array,
+concrete or traced, whose gamma is computed in the graph
+(:func:`graph_mask`: a changing ``drop_prob`` does not recompile).
 """
 
 from __future__ import annotations
@@ -18,27 +25,65 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from dropblock_core._validation import check_uint
+from dropblock_core._validation import check_flag, check_uint
 from dropblock_core.config import DropBlockConfig
+from dropblock_core.graph_gamma import as_drop_array, is_drop_array
 from dropblock_core.masks import MaskPlan, plan_mask, sample_planned_mask
 
-__all__ = ["dense_mask", "host_mask", "keep_mask", "mask_for", "plan_for", "uses_host_path"]
+from .keys import is_key, seed_from_key
+from .layout import check_rank
+
+__all__ = [
+    "dense_mask",
+    "drop_array",
+    "graph_mask",
+    "host_mask",
+    "keep_mask",
+    "mask_for",
+    "plan_for",
+    "resolve_seed",
+    "uses_host_path",
+]
 
 
 def _check_static(value: Any, name: str) -> None:
-    """Reject a traced ``drop_prob``/``block_size`` with a message that says why."""
+    """Reject a traced ``block_size`` with a message that says why."""
     leaves = value if isinstance(value, (tuple, list)) else (value,)
     if any(isinstance(v, jax.core.Tracer) for v in leaves):
         raise TypeError(
-            f"{name} must be a Python number (static: gamma is solved on the host); "
+            f"{name} must be a Python int or a tuple of ints (static: it sets the shapes); "
             f"under jax.jit pass it through static_argnames, got {value!r}"
         )
 
 
-def _check_seed(seed: Any) -> None:
-    """JAX functions are pure: the seed must be given (an int or a 0-d int array)."""
+def drop_array(drop_prob: Any) -> jax.Array | None:
+    """``None`` for a Python (or NumPy) number, whose gamma the host solves;
+    an array ``drop_prob`` as a 0-d ``jax.numpy`` float array (float32, float64
+    with x64), range-checked when concrete.
+
+    >>> import jax.numpy as jnp
+    >>> drop_array(0.1) is None, drop_array(jnp.float32(0.1)).dtype
+    (True, dtype('float32'))
+    """
+    if not is_drop_array(drop_prob):
+        return None
+    return as_drop_array(drop_prob, jnp)
+
+
+def resolve_seed(seed: Any) -> Any:
+    """The seed the core draws from: a PRNG key becomes its seed
+    (:func:`dropblock_jax.keys.seed_from_key`); ints and 0-d integer arrays
+    pass as they are. JAX functions are pure, so ``None`` is refused.
+
+    >>> import jax
+    >>> resolve_seed(jax.random.key(3)), resolve_seed(3)
+    (3, 3)
+    """
     if seed is None:
-        raise TypeError("seed must be an int or a 0-d integer array, got None")
+        raise TypeError(
+            "seed must be an int, a 0-d integer array or a PRNG key (jax.random.key), got None"
+        )
+    return seed_from_key(seed) if is_key(seed) else seed
 
 
 def plan_for(shape: Sequence[int], config: DropBlockConfig, channels_last: bool) -> MaskPlan:
@@ -58,7 +103,8 @@ def _is_host_int(value: Any) -> bool:
 
 def uses_host_path(x: Any, seed: Any, step: Any, replica: Any) -> bool:
     """Whether the NumPy core builds the mask: ``x`` is a concrete ``jax.Array``
-    on a single CPU device and ``seed``, ``step``, ``replica`` are Python ints.
+    on a single CPU device and ``seed``, ``step``, ``replica`` are Python ints
+    (and ``drop_prob`` is a Python float, which the caller checks).
 
     >>> import jax, jax.numpy as jnp
     >>> x = jnp.ones((1, 1, 4, 4))
@@ -96,13 +142,32 @@ def host_mask(
     return jnp.from_dlpack(mask, device=device)
 
 
-@functools.partial(jax.jit, static_argnames=("plan", "wide_seed"))
-def _compiled_mask(
-    plan: MaskPlan, seed: Any, step: Any, replica: Any, wide_seed: int | None = None
-) -> jax.Array:
+def _as_word(value: Any, name: str) -> Any:
+    """A Python int (range-checked; a bool is refused) becomes a ``uint32``
+    array; arrays pass as they are (the core checks them), and so do the
+    words of a pair ``(low, high)``."""
+    if isinstance(value, tuple):
+        return tuple(_as_word(word, name) for word in value)
+    if isinstance(value, numbers.Integral):
+        return jnp.asarray(check_uint(value, name, 32), dtype=jnp.uint32)
+    return value
+
+
+def _counters(seed: Any, step: Any, replica: Any) -> tuple[Any, Any, Any]:
+    """Counters as jit arguments, so a new seed or step does not recompile:
+    Python ints become ``uint32`` arrays, and a Python-int seed of ``2**32``
+    or more its two words ``(low, high)`` (the same key, see ``docs/rng.md``)."""
+    step, replica = _as_word(step, "step"), _as_word(replica, "replica")
+    if _is_host_int(seed) and check_uint(seed, "seed", 64) >= 2**32:
+        return _as_word((seed & 0xFFFFFFFF, seed >> 32), "seed"), step, replica
+    return _as_word(seed, "seed"), step, replica
+
+
+@functools.partial(jax.jit, static_argnames=("plan",))
+def _compiled_mask(plan: MaskPlan, seed: Any, step: Any, replica: Any) -> jax.Array:
     return sample_planned_mask(
         plan,
-        seed=seed if wide_seed is None else wide_seed,
+        seed=seed,
         step=step,
         replica=replica,
         stream="counter",
@@ -110,21 +175,12 @@ def _compiled_mask(
     )
 
 
-def _as_word(value: Any, name: str) -> Any:
-    """A Python int (range-checked; a bool is refused) becomes a ``uint32``
-    array; arrays pass as they are (the core checks them)."""
-    if isinstance(value, numbers.Integral):
-        return jnp.asarray(check_uint(value, name, 32), dtype=jnp.uint32)
-    return value
-
-
 def dense_mask(plan: MaskPlan, *, seed: Any, step: Any, replica: Any) -> jax.Array:
     """Mask from the core's dense path on ``jax.numpy``, compiled with
     ``jax.jit`` once per plan (works on tracers and on any device).
 
-    Python-int counters are passed as ``uint32`` arrays, so a new seed or step
-    does not recompile; only a Python-int seed of 2**32 or more (which needs
-    its high word) is compiled in as a constant.
+    Counters are traced arguments (a new seed, step or key does not
+    recompile); a seed given as words ``(low, high)`` passes both words.
 
     >>> import jax.numpy as jnp
     >>> from dropblock_core.config import DropBlockConfig
@@ -133,21 +189,90 @@ def dense_mask(plan: MaskPlan, *, seed: Any, step: Any, replica: Any) -> jax.Arr
     >>> bool((m == host_mask(plan, seed=0, step=0, replica=0)).all())
     True
     """
-    step, replica = _as_word(step, "step"), _as_word(replica, "replica")
-    if _is_host_int(seed) and check_uint(seed, "seed", 64) >= 2**32:
-        return _compiled_mask(plan, None, step, replica, wide_seed=int(seed))
-    return _compiled_mask(plan, _as_word(seed, "seed"), step, replica)
+    return _compiled_mask(plan, *_counters(seed, step, replica))
+
+
+@functools.partial(jax.jit, static_argnames=("shape", "config", "channels_last"))
+def _compiled_graph_mask(
+    shape: tuple[int, ...],
+    config: DropBlockConfig,
+    channels_last: bool,
+    drop: jax.Array,
+    seed: Any,
+    step: Any,
+    replica: Any,
+) -> jax.Array:
+    plan = plan_mask(
+        shape,
+        drop,
+        config.block_size,
+        channels_last=channels_last,
+        xp=jnp,
+        **config.core_kwargs(),
+    )
+    return sample_planned_mask(
+        plan, seed=seed, step=step, replica=replica, stream="counter", xp=jnp
+    )
+
+
+def graph_mask(
+    shape: Sequence[int],
+    config: DropBlockConfig,
+    channels_last: bool,
+    drop: jax.Array,
+    *,
+    seed: Any,
+    step: Any,
+    replica: Any,
+) -> jax.Array:
+    """Mask for an array ``drop`` (0-d, concrete or traced): gamma and the gap
+    thresholds are computed in the graph, compiled once per shape and
+    ``config`` (whose own ``drop_prob`` is ignored), whatever ``drop`` is.
+
+    >>> import jax, jax.numpy as jnp
+    >>> from dropblock_core.config import DropBlockConfig
+    >>> f = jax.jit(lambda p: graph_mask((1, 2, 9, 9), DropBlockConfig(0, 3), False, p,
+    ...                                  seed=0, step=0, replica=0))
+    >>> f(jnp.float32(0.3)).shape, bool(f(jnp.float32(0.0)).all())
+    ((1, 2, 9, 9), True)
+    """
+    return _compiled_graph_mask(
+        tuple(shape), config, channels_last, drop, *_counters(seed, step, replica)
+    )
+
+
+def mask_for(
+    x: Any,
+    plan: MaskPlan,
+    config: DropBlockConfig,
+    drop: jax.Array | None,
+    *,
+    seed: Any,
+    step: Any,
+    replica: Any,
+) -> jax.Array:
+    """The mask for ``x``: :func:`graph_mask` for an array ``drop``; else, for
+    the host ``plan``, :func:`host_mask` if :func:`uses_host_path`, else
+    :func:`dense_mask`."""
+    if drop is not None:
+        return graph_mask(
+            x.shape, config, plan.channels_last, drop, seed=seed, step=step, replica=replica
+        )
+    if uses_host_path(x, seed, step, replica):
+        return host_mask(plan, seed=seed, step=step, replica=replica, device=x.device)
+    return dense_mask(plan, seed=seed, step=step, replica=replica)
 
 
 def keep_mask(
     x: Any,
-    drop_prob: float,
+    drop_prob: float | Any,
     block_size: int | Sequence[int],
     *,
     seed: int | Any,
     step: int | Any = 0,
     replica: int | Any = 0,
     channels_last: bool = False,
+    spatial_dims: int | None = None,
     gamma: str | float = "exact",
     seed_region: str = "valid",
     share_channels: bool = False,
@@ -165,11 +290,11 @@ def keep_mask(
     >>> bool((m == db.sample_mask(x.shape, 0.2, 3, seed=7, step=1)).all())
     True
     """
-    _check_static(drop_prob, "drop_prob")
     _check_static(block_size, "block_size")
-    _check_seed(seed)
+    drop = drop_array(drop_prob)
+    seed = resolve_seed(seed)
     config = DropBlockConfig(
-        drop_prob,
+        drop_prob if drop is None else 0.0,
         block_size,
         gamma=gamma,
         seed_region=seed_region,
@@ -177,12 +302,7 @@ def keep_mask(
         share_batch=share_batch,
     )
     x = jnp.asarray(x)
-    return mask_for(x, plan_for(x.shape, config, channels_last), seed, step, replica)
-
-
-def mask_for(x: Any, plan: MaskPlan, seed: Any, step: Any, replica: Any) -> jax.Array:
-    """The mask of ``plan``: :func:`host_mask` if :func:`uses_host_path`, else
-    :func:`dense_mask`."""
-    if uses_host_path(x, seed, step, replica):
-        return host_mask(plan, seed=seed, step=step, replica=replica, device=x.device)
-    return dense_mask(plan, seed=seed, step=step, replica=replica)
+    check_flag(channels_last, "channels_last")
+    check_rank(x.shape, spatial_dims, block_size, channels_last)
+    plan = plan_for(x.shape, config, channels_last)
+    return mask_for(x, plan, config, drop, seed=seed, step=step, replica=replica)

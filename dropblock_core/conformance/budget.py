@@ -1,8 +1,17 @@
-"""How much sampling each check does: the full report and a quick one for tests."""
+"""How much a run samples: the full report, a quick one for tests, or your own.
+
+Each check declares its own sample sizes under the two base budgets
+(:attr:`Check.sizes`); a :class:`Budget` picks one of them and may replace
+some sizes of some checks.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
+from .check import BASE_BUDGETS, Check
 
 __all__ = ["BUDGETS", "Budget", "resolve_budget"]
 
@@ -11,35 +20,56 @@ __all__ = ["BUDGETS", "Budget", "resolve_budget"]
 class Budget:
     """Sample sizes. More samples only tighten the data-driven bounds.
 
-    ``rate_calls``: independent calls per drop-rate case (the standard error is
-    estimated over them); ``rate_masks`` / ``rate_elements``: masks and units
-    per case at most; ``structure_masks``, ``seed_masks``: masks per case;
-    ``coupling_pairs``: pairs of calls; ``rescale_calls``; ``edge_calls``:
-    calls for the all-dropped edge case.
+    ``base``: ``"full"`` or ``"quick"``, whose sizes every check declares;
+    ``sizes``: check name -> the sizes replacing its base ones.
+
+    >>> from dropblock_core.conformance.registry import get_check
+    >>> tiny = Budget("tiny", base="quick", sizes={"rescale": {"calls": 3}})
+    >>> tiny.sizes_of(get_check("rescale")), BUDGETS["full"].sizes_of(get_check("rescale"))
+    ({'calls': 3}, {'calls': 8})
     """
 
     name: str
-    rate_calls: int
-    rate_masks: int
-    rate_elements: int
-    structure_masks: int
-    seed_masks: int
-    coupling_pairs: int
-    rescale_calls: int
-    edge_calls: int
+    base: str = "full"
+    sizes: Mapping[str, Mapping[str, int]] = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str):
+            raise TypeError(f"a budget's name must be a str, got {self.name!r}")
+        if self.base not in BASE_BUDGETS:
+            raise ValueError(f"base must be one of {BASE_BUDGETS}, got {self.base!r}")
+        if not isinstance(self.sizes, Mapping) or not all(
+            isinstance(v, Mapping) for v in self.sizes.values()
+        ):
+            raise TypeError(f"sizes must map check names to sizes, got {self.sizes!r}")
+
+    def sizes_of(self, check: Check[Any]) -> dict[str, int]:
+        """``check``'s sample sizes under this budget."""
+        own = dict(check.sizes[self.base])
+        changed = self.sizes.get(check.name, {})
+        unknown = set(changed) - set(own)
+        if unknown:
+            raise ValueError(
+                f"budget {self.name!r}: check {check.name!r} has no sample size "
+                f"{', '.join(map(repr, sorted(unknown)))}; it has {sorted(own)}"
+            )
+        for key, value in changed.items():
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(
+                    f"budget {self.name!r}: {check.name} {key} must be a positive int, "
+                    f"got {value!r}"
+                )
+        return {**own, **changed}
 
 
-BUDGETS: dict[str, Budget] = {
-    "full": Budget("full", 32, 16384, 1 << 22, 1024, 8192, 16, 8, 256),
-    "quick": Budget("quick", 16, 4096, 1 << 19, 256, 3072, 8, 4, 128),
-}
+BUDGETS: dict[str, Budget] = {"full": Budget("full"), "quick": Budget("quick", base="quick")}
 
 
 def resolve_budget(budget: str | Budget) -> Budget:
     """A named budget (``"full"``, ``"quick"``) or the given one.
 
-    >>> resolve_budget("quick").rate_calls
-    16
+    >>> resolve_budget("quick").base
+    'quick'
     """
     if isinstance(budget, Budget):
         return budget

@@ -11,21 +11,17 @@ from pathlib import Path
 import numpy as np
 
 from .budget import Budget
+from .checks.cases import MapCase
+from .checks.rate import CHECK as RATE
+from .checks.rate import case_of
+from .registry import registered
 from .report import Report, markdown_text
 from .result import CheckResult
 from .spec import SPECS
+from .summary import achieved_rate, summary_markdown
 
-__all__ = ["SUMMARY_COLUMNS", "findings", "rate_table", "summary_rows", "write_page"]
+__all__ = ["checks_list", "findings", "rate_table", "write_page"]
 
-SUMMARY_COLUMNS = (
-    "implementation",
-    "claims",
-    "verdict",
-    "pass/fail/n.a.",
-    "failed checks",
-    "drop @14x14 b=7 p=0.1",
-    "seconds",
-)
 _VERSIONED = (
     "numpy",
     "scipy",
@@ -38,7 +34,6 @@ _VERSIONED = (
     "keras",
     "keras-cv",
 )
-_HEADLINE = "14x14 b=7 p=0.1"
 _RATE_COLUMNS = 4  # drop-rate cases per table: the tables fit a 1280 px browser window
 
 
@@ -50,37 +45,6 @@ def _versions() -> str:
         except importlib.metadata.PackageNotFoundError:
             continue
     return ", ".join(found)
-
-
-def _rate(report: Report, case: str, *, mark: bool = True) -> str:
-    """Achieved drop rate of one case, ``-`` if not measured; failures marked in words."""
-    for r in report.find("drop rate"):
-        if r.case == case and r.status in ("pass", "fail") and "achieved" in r.data:
-            return f"{r.data['achieved']:.4f}" + (" **fail**" if r.failed and mark else "")
-    return "-"
-
-
-def summary_rows(reports: Sequence[Report]) -> list[list[str]]:
-    """One row per report (the columns of :data:`SUMMARY_COLUMNS`).
-
-    >>> summary_rows([Report("x", SPECS["paper"], [])])
-    [['x', 'paper', 'PASS', '0/0/0', '-', '-', '0.0']]
-    """
-    rows = []
-    for r in reports:
-        c = r.counts()
-        rows.append(
-            [
-                r.target,
-                r.spec.name,
-                r.verdict(),
-                f"{c['pass']}/{c['fail']}/{c['unsupported'] + c['skipped']}",
-                ", ".join(r.failed_checks()) or "-",
-                _rate(r, _HEADLINE, mark=False),
-                f"{r.seconds:.1f}",
-            ]
-        )
-    return rows
 
 
 def findings(reports: Sequence[Report]) -> list[str]:
@@ -104,33 +68,53 @@ def findings(reports: Sequence[Report]) -> list[str]:
 def rate_table(reports: Sequence[Report], columns: int = _RATE_COLUMNS) -> list[str]:
     """Markdown tables of achieved drop rates: one row per 2-D report, one
     column per 2-D case (at most ``columns`` cases a table), then the paper's
-    and the exact gamma's expectations."""
-    cases: list[str] = []
+    and the exact gamma's expectations (from each case's measured data)."""
+    cases: dict[str, MapCase] = {}
     for report in reports:
-        for r in report.find("drop rate"):
-            if len(r.data.get("spatial", [])) == 2 and r.case not in cases:
-                cases.append(r.case)
-    rows = [r for r in reports if r.ndim == 2 and any(_rate(r, c) != "-" for c in cases)]
+        for r in report.find(RATE.name):
+            case = case_of(r)
+            if case is not None and len(case.spatial) == 2:
+                cases.setdefault(r.case, case)
+    rows = [r for r in reports if r.ndim == 2 and any(achieved_rate(r, c) != "-" for c in cases)]
     if not cases or not rows:
         return []
     lines: list[str] = []
-    for start in range(0, len(cases), columns):
-        chunk = cases[start : start + columns]
+    labels = list(cases)
+    for start in range(0, len(labels), columns):
+        chunk = labels[start : start + columns]
         if lines:
             lines.append("")
         lines += [
             "| implementation | " + " | ".join(chunk) + " |",
             "|---|" + "---|" * len(chunk),
         ]
-        lines += [f"| {r.target} | " + " | ".join(_rate(r, c) for c in chunk) + " |" for r in rows]
+        lines += [
+            f"| {r.target} | " + " | ".join(achieved_rate(r, c) for c in chunk) + " |" for r in rows
+        ]
         for name in ("paper", "exact"):
-            expected = []
-            for case in chunk:
-                shape, block, drop = case.split(" ")
-                spatial = tuple(int(s) for s in shape.split("x"))
-                rate = SPECS[name].expected_rate(float(drop[2:]), int(block[2:]), spatial)
-                expected.append(f"{rate:.4f}")
+            expected = [
+                f"{SPECS[name].expected_rate(c.drop_prob, c.block, c.spatial):.4f}"
+                for c in (cases[label] for label in chunk)
+            ]
             lines.append(f"| *expected, {name} γ* | " + " | ".join(expected) + " |")
+    return lines
+
+
+def checks_list(budget: Budget) -> list[str]:
+    """The registered checks as a numbered Markdown list, each with its
+    description under ``budget``.
+
+    >>> from dropblock_core.conformance import BUDGETS
+    >>> print("\\n".join(checks_list(BUDGETS["quick"])[:2]))
+    1. **drop rate**: mean dropped fraction over 16 independent calls vs
+       the exact expected rate of the claimed gamma and seed region
+    """
+    lines = []
+    for number, check in enumerate(registered(), 1):
+        item = f"{number}. "
+        first, *rest = check.describe(budget.sizes_of(check)).split("\n")
+        lines.append(f"{item}**{check.name}**: {first}")
+        lines += [" " * len(item) + line for line in rest]
     return lines
 
 
@@ -153,6 +137,7 @@ def write_page(
     the page without figures, saying why (``figures_note``).
     """
     written = []
+    rate_calls = budget.sizes_of(RATE)["calls"]
     if figures:
         from .plots import plot_drop_rates, plot_masks
 
@@ -192,10 +177,8 @@ def write_page(
         "",
         "## Summary",
         "",
-        "| " + " | ".join(SUMMARY_COLUMNS) + " |",
-        "|" + "---|" * len(SUMMARY_COLUMNS),
+        *summary_markdown(reports),
     ]
-    lines += ["| " + " | ".join(row) + " |" for row in summary_rows(reports)]
     if missing:
         lines += ["", "Not run: " + "; ".join(missing) + "."]
     if any(not r.passed for r in reports):
@@ -205,7 +188,7 @@ def write_page(
         "",
         "## Achieved drop rates (2-D maps)",
         "",
-        f"Mean dropped fraction over {budget.rate_calls} independent calls; **fail**: more",
+        f"Mean dropped fraction over {rate_calls} independent calls; **fail**: more",
         "than 5 standard errors from what the claimed spec expects.",
         "",
         *rate_table(reports),
@@ -218,23 +201,7 @@ def write_page(
         "",
         "## The checks",
         "",
-        f"1. **drop rate**: mean dropped fraction over {budget.rate_calls} independent calls vs",
-        "   the exact expected rate of the claimed gamma and seed region",
-        "   (`expected_drop_rate`); bound 5 standard errors estimated over calls (units of a",
-        "   mask, and masks an implementation shares, are not independent; calls are).",
-        "2. **block structure**: the morphological opening of each dropped set by the block",
-        "   reproduces it (a union of whole blocks, inside the map for the valid region), and",
-        "   the smallest lone block has exactly the block size. Exact.",
-        "3. **seed positions**: in masks holding one block, the block's start is uniform over",
-        "   the claimed region: starts outside fail; chi-square (SciPy) fails at p < 1e-6.",
-        "4. **mask coupling**: shared axes give identical masks; independent axes show no",
-        "   excess co-drop over masks from different calls (5 standard errors).",
-        "5. **rescale**: kept values equal x times the claimed scale (global, per_sample,",
-        "   expected, none) within a few ulps; the rule actually used is detected.",
-        "6. **edge cases**: everything dropped stays finite, drop_prob=0 and inference are",
-        "   the identity, a block larger than the map, float16 with > 65,504 kept units,",
-        "   dtypes kept, the input never written.",
-        "7. **gradient**: the upstream gradient times mask times scale (framework wrappers).",
+        *checks_list(budget),
         "",
         "## Results per implementation",
         "",

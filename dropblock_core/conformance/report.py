@@ -8,19 +8,24 @@ import json
 import re
 from typing import Any
 
-from .result import CheckResult
+from .result import CheckResult, Status
 from .spec import Spec
 
 __all__ = ["Report", "markdown_text"]
 
 # Words, not emoji: the page must read the same without an emoji font.
 _MARK = {
-    "pass": "pass",
-    "fail": "**FAIL**",
-    "unsupported": "unsupported",
-    "skipped": "skipped",
+    Status.PASS: "pass",
+    Status.FAIL: "**FAIL**",
+    Status.UNSUPPORTED: "unsupported",
+    Status.SKIPPED: "skipped",
 }
-_STYLE = {"pass": "green", "fail": "bold red", "unsupported": "yellow", "skipped": "dim"}
+_STYLE = {
+    Status.PASS: "green",
+    Status.FAIL: "bold red",
+    Status.UNSUPPORTED: "yellow",
+    Status.SKIPPED: "dim",
+}
 
 
 def markdown_text(text: str) -> str:
@@ -37,7 +42,7 @@ def markdown_text(text: str) -> str:
 class Report:
     """All results for one implementation against the spec it claims.
 
-    >>> ok = CheckResult("rescale", "12x12", "pass", "0", "0", "ok")
+    >>> ok = CheckResult("rescale", "12x12", Status.PASS, "0", "0", "ok")
     >>> r = Report("demo", Spec(), [ok])
     >>> r.passed, r.counts()["pass"]
     (True, 1)
@@ -61,9 +66,9 @@ class Report:
     def failures(self) -> list[CheckResult]:
         return [r for r in self.results if r.failed]
 
-    def counts(self) -> dict[str, int]:
-        """Number of results per status."""
-        out = {"pass": 0, "fail": 0, "unsupported": 0, "skipped": 0}
+    def counts(self) -> dict[Status, int]:
+        """Number of results per status (keys are also their words: ``counts()["pass"]``)."""
+        out = dict.fromkeys(Status, 0)
         for r in self.results:
             out[r.status] += 1
         return out
@@ -127,7 +132,7 @@ class Report:
             table.add_row(
                 r.check,
                 r.case,
-                f"[{_STYLE[r.status]}]{r.status}[/]",
+                f"[{_STYLE[r.status]}]{r.status.value}[/]",
                 r.measured,
                 r.bound,
                 r.explanation,

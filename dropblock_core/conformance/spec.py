@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .._validation import (
+    GAMMA_RULES,
     NORMALIZE_RULES,
     SEED_REGIONS,
     check_choice,
@@ -19,9 +20,10 @@ from .._validation import (
 )
 from ..gamma import exact_gamma, expected_drop_rate, paper_gamma
 
-__all__ = ["GAMMA_RULES", "SPECS", "Spec", "resolve_spec"]
+__all__ = ["SPECS", "SPEC_GAMMAS", "Spec", "resolve_spec"]
 
-GAMMA_RULES = ("paper", "exact", "naive")
+# The gamma rules a spec can claim: the core's, and PyPI dropblock's naive one.
+SPEC_GAMMAS = (*GAMMA_RULES, "naive")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,7 +52,7 @@ class Spec:
     normalize: str = "global"
 
     def __post_init__(self) -> None:
-        check_choice(self.gamma, GAMMA_RULES, "gamma")
+        check_choice(self.gamma, SPEC_GAMMAS, "gamma")
         check_choice(self.seed_region, SEED_REGIONS, "seed_region")
         check_choice(self.normalize, NORMALIZE_RULES, "normalize")
         check_flag(self.share_channels, "share_channels")

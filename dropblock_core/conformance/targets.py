@@ -21,14 +21,18 @@ import numpy as np
 from ..apply import dropblock
 from .implementation import Implementation, seed_global_rngs
 from .spec import SPECS, Spec
-from .wrappers import wrap_keras_layer, wrap_torch, wrap_torch_module
+from .wrappers import wrap_jax, wrap_keras_layer, wrap_torch, wrap_torch_module
 
 __all__ = ["TARGETS", "Target", "available", "reference"]
 
 
 @dataclasses.dataclass(frozen=True)
 class Target:
-    """A named implementation, the spec it claims and the modules it needs."""
+    """An implementation to validate: its name, the spec it claims, how to
+    build it and the modules it needs. ``third_party``: not this project's
+    (``--reference-only`` leaves it out; a user's ``--target`` is one too);
+    ``source``: where its claim comes from (the report's note); ``budget``: a
+    smaller named budget for slow targets (``""``: the run's)."""
 
     name: str
     claims: Spec
@@ -37,11 +41,28 @@ class Target:
     ndim: int = 2
     third_party: bool = True
     source: str = ""
-    budget: str = ""  # a smaller named budget for slow targets; "" = the run's
+    budget: str = ""
 
     def missing(self) -> list[str]:
         """Required modules that are not installed."""
         return [m for m in self.requires if importlib.util.find_spec(m) is None]
+
+
+class _Stream:
+    """The reference's seed stream under test: a fixed seed and a step counting
+    calls, restarted by reseeding (which also seeds the global generators)."""
+
+    def __init__(self) -> None:
+        self.seed, self.step = 0, 0
+
+    def advance(self) -> int:
+        """The next call's step."""
+        self.step += 1
+        return self.step
+
+    def reseed(self, seed: int) -> None:
+        self.seed, self.step = seed, 0
+        seed_global_rngs(seed)
 
 
 def reference(**options: Any) -> Implementation:
@@ -53,41 +74,28 @@ def reference(**options: Any) -> Implementation:
     >>> impl.reseed(0); bool(np.all(a == impl(np.ones((1, 1, 8, 8), np.float32), 0.3, 3)))
     True
     """
-    state = {"seed": 0, "step": 0}
-    last = bool(options.get("channels_last", False))
+    stream = _Stream()
 
     def forward(x: np.ndarray, drop_prob: float, block_size: int) -> np.ndarray:
-        state["step"] += 1
-        return dropblock(
-            x, drop_prob, block_size, seed=state["seed"], step=state["step"], **options
-        )
+        step = stream.advance()
+        return dropblock(x, drop_prob, block_size, seed=stream.seed, step=step, **options)
 
     def evaluate(x: np.ndarray, drop_prob: float, block_size: int) -> np.ndarray:
         return dropblock(x, drop_prob, block_size, training=False, **options)
 
-    def reseed(seed: int) -> None:
-        state["seed"], state["step"] = seed, 0
-        seed_global_rngs(seed)
-
-    return Implementation(forward, eval=evaluate, reseed=reseed, channels_last=last)
+    last = bool(options.get("channels_last", False))
+    return Implementation(forward, eval=evaluate, reseed=stream.reseed, channels_last=last)
 
 
 def _reference_torch() -> Implementation:
     """The reference computing on torch tensors (array-API path), with autograd."""
     import array_api_compat.torch  # noqa: F401  (the torch namespace the core uses)
 
-    state = {"seed": 0, "step": 0}
-
-    def run(t: Any, drop_prob: float, block_size: int) -> Any:
-        state["step"] += 1
-        return dropblock(t, drop_prob, block_size, seed=state["seed"], step=state["step"])
-
-    def reseed(seed: int) -> None:
-        state["seed"], state["step"] = seed, 0
-        seed_global_rngs(seed)
-
+    stream = _Stream()
     return wrap_torch(
-        run, fn_eval=lambda t, p, b: dropblock(t, p, b, training=False), reseed=reseed
+        lambda t, p, b: dropblock(t, p, b, seed=stream.seed, step=stream.advance()),
+        fn_eval=lambda t, p, b: dropblock(t, p, b, training=False),
+        reseed=stream.reseed,
     )
 
 
@@ -154,6 +162,75 @@ def _keras_cv() -> Implementation:
     return wrap_keras_layer(lambda p, b: DropBlock2D(p, b), channels_last=True)
 
 
+def _jax_function() -> Implementation:
+    """``dropblock_jax.dropblock`` under ``jax.jit`` (drop_prob and block
+    static, the key traced): the core's dense path on ``jax.numpy``."""
+    import jax
+    from dropblock_jax import dropblock as jax_dropblock
+
+    run = jax.jit(lambda x, p, b, key: jax_dropblock(x, p, b, seed=key), static_argnums=(1, 2))
+    return wrap_jax(
+        lambda x, p, b, key: run(x, p, b, key),
+        fn_eval=lambda x, p, b: jax_dropblock(x, p, b, seed=0, training=False),
+    )
+
+
+def _jax_layers(build: Callable[[float, Any, int], Any]) -> Callable[[Any, float, Any], Any]:
+    """One layer per (drop_prob, block_size, spatial rank), built on first use."""
+    cache: dict[tuple[Any, ...], Any] = {}
+
+    def layer(x: Any, drop_prob: float, block_size: Any) -> Any:
+        key = (drop_prob, block_size, x.ndim - 2)
+        if key not in cache:
+            cache[key] = build(drop_prob, block_size, x.ndim - 2)
+        return cache[key]
+
+    return layer
+
+
+def _jax_nnx() -> Implementation:
+    """``dropblock_jax.nnx.DropBlock`` called eagerly with a key (its drop_prob
+    is a variable: gamma computed on the device), channels-last."""
+    from dropblock_jax.nnx import DropBlock
+
+    layer = _jax_layers(lambda p, b, n: DropBlock(p, b, spatial_dims=n))
+    return wrap_jax(
+        lambda x, p, b, key: layer(x, p, b)(x, rngs=key),
+        fn_eval=lambda x, p, b: layer(x, p, b)(x, deterministic=True),
+        channels_last=True,
+    )
+
+
+def _jax_linen() -> Implementation:
+    """``dropblock_jax.linen.DropBlock`` through ``apply`` with a key, channels-last."""
+    from dropblock_jax.linen import DropBlock
+
+    layer = _jax_layers(lambda p, b, n: DropBlock(p, b, spatial_dims=n))
+    return wrap_jax(
+        lambda x, p, b, key: layer(x, p, b).apply({}, x, False, key),
+        fn_eval=lambda x, p, b: layer(x, p, b).apply({}, x, True),
+        channels_last=True,
+    )
+
+
+def _jax_equinox() -> Implementation:
+    """``dropblock_jax.equinox.DropBlock`` on one sample, ``jax.vmap``-ed over
+    the batch with one key per sample (so the rescale is per sample)."""
+    import jax
+    from dropblock_jax.equinox import DropBlock
+
+    layer = _jax_layers(lambda p, b, n: DropBlock(p, b, spatial_dims=n))
+
+    def forward(x: Any, p: float, b: Any, key: Any) -> Any:
+        keys = jax.random.split(key, x.shape[0])
+        return jax.vmap(lambda xi, ki: layer(x, p, b)(xi, key=ki))(x, keys)
+
+    return wrap_jax(
+        forward,
+        fn_eval=lambda x, p, b: jax.vmap(lambda xi: layer(x, p, b)(xi, inference=True))(x),
+    )
+
+
 _PAPER = SPECS["paper"]
 _EXACT = SPECS["exact"]
 
@@ -207,6 +284,42 @@ TARGETS: tuple[Target, ...] = (
         requires=("torch", "dropblock_torch"),
         third_party=False,
         source="This project's PyTorch function, defaults (exact gamma, seeds from torch).",
+    ),
+    Target(
+        "dropblock_jax dropblock (jit)",
+        _EXACT,
+        _jax_function,
+        requires=("jax",),
+        third_party=False,
+        source="The JAX function under jax.jit, a key per call (the core's dense path).",
+        budget="quick",
+    ),
+    Target(
+        "dropblock_jax.nnx DropBlock",
+        _EXACT,
+        _jax_nnx,
+        requires=("jax", "flax"),
+        third_party=False,
+        source="Flax NNX module, channels-last; drop_prob is a variable (gamma on the device).",
+        budget="quick",
+    ),
+    Target(
+        "dropblock_jax.linen DropBlock",
+        _EXACT,
+        _jax_linen,
+        requires=("jax", "flax"),
+        third_party=False,
+        source="Flax Linen module through apply, channels-last.",
+        budget="quick",
+    ),
+    Target(
+        "dropblock_jax.equinox DropBlock (vmap)",
+        dataclasses.replace(_EXACT, name="exact+per_sample", normalize="per_sample"),
+        _jax_equinox,
+        requires=("jax", "equinox"),
+        third_party=False,
+        source="Equinox module on one sample, vmapped with a key per sample: per-sample rescale.",
+        budget="quick",
     ),
     Target(
         "torchvision drop_block2d",

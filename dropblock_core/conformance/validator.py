@@ -3,23 +3,53 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from .budget import Budget, resolve_budget
-from .checks import NAMES, Context, plan
+from .check import Check, Context
 from .implementation import Forward, Gradient, Implementation, as_implementation
 from .probe import Probe, describe_error
+from .registry import select
 from .report import Report
-from .result import CheckResult
+from .result import CheckResult, Status
 from .spec import Spec, resolve_spec
 
-__all__ = ["MAX_SEED", "validate"]
+__all__ = ["MAX_SEED", "Step", "plan", "validate"]
 
-MAX_SEED = 2**32  # check i reseeds the implementation with seed * 1000 + i
+MAX_SEED = 2**32  # step i reseeds the implementation with seed * 1000 + i
 
 Progress = Callable[[int, int, str], None]
+
+
+class Step(NamedTuple):
+    """One call of a check's function: a case, or (``review=True``) its review."""
+
+    check: Check[Any]
+    case: Any = None
+    review: bool = False
+
+    def __call__(self, ctx: Context) -> CheckResult:
+        if self.review:
+            assert self.check.review is not None
+            return self.check.review(ctx)
+        return self.check.run(ctx, self.case)
+
+
+def plan(ndim: int, checks: Sequence[Check[Any]] | None = None) -> list[Step]:
+    """Every step of a run on an implementation of spatial rank ``ndim``, in
+    order: the cases of each check (all registered ones by default), then
+    their reviews, which thus judge every call made by every case.
+
+    >>> steps = plan(2)
+    >>> steps[0].check.name, steps[-1].check.name, steps[-1].review
+    ('drop rate', 'edge cases', True)
+    """
+    checks = select(None) if checks is None else checks
+    steps = [Step(check, case) for check in checks for case in check.cases(ndim)]
+    return steps + [Step(check, review=True) for check in checks if check.review is not None]
 
 
 def validate(
@@ -87,10 +117,7 @@ def validate(
         checks = list(checks)
         if not all(isinstance(c, str) for c in checks):
             raise TypeError(f"checks must be a list of check names or None, got {checks!r}")
-    selected = set(NAMES if checks is None else checks)
-    unknown = selected - set(NAMES)
-    if unknown:
-        raise ValueError(f"unknown checks {sorted(unknown)}; choose from {list(NAMES)}")
+    selected = select(checks)
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise TypeError(f"seed must be an int in [0, 2**32), got {seed!r}")
     if not 0 <= seed < MAX_SEED:
@@ -99,31 +126,39 @@ def validate(
         raise TypeError(f"name must be a str or None, got {name!r}")
     if progress is not None and not callable(progress):
         raise TypeError(f"progress must be callable or None, got {progress!r}")
+    sizes = _sizes(resolve_budget(budget), selected)
     probe = Probe(impl, seed)
-    ctx = Context(probe, claimed, resolve_budget(budget), ndim)
-    steps = [(check, run) for check, run in plan(ndim) if check in selected]
+    steps = plan(ndim, selected)
     start = time.perf_counter()
     results = []
-    for i, (check, run) in enumerate(steps):
+    for i, step in enumerate(steps):
         if progress is not None:
-            progress(i, len(steps), check)
+            progress(i, len(steps), step.check.name)
         probe.rng = np.random.default_rng([seed, i])
-        results.append(_run_check(check, run, ctx, impl, seed * 1000 + i))
+        ctx = Context(probe, claimed, ndim, step.check.name, sizes[step.check.name])
+        results.append(_run_step(step, ctx, seed * 1000 + i))
     if progress is not None:
         progress(len(steps), len(steps), "done")
     label = name or getattr(fn, "__qualname__", None) or type(fn).__name__
     return Report(label, claimed, results, time.perf_counter() - start, ndim=ndim)
 
 
-def _run_check(
-    check: str, run: Callable[[Context], CheckResult], ctx: Context, impl: Implementation, seed: int
-) -> CheckResult:
-    """One check; whatever the implementation does to it (its ``reseed``
+def _sizes(budget: Budget, checks: Sequence[Check[Any]]) -> dict[str, dict[str, int]]:
+    """Each check's sample sizes; a budget sizing a check that does not exist
+    is a mistake (a typo would silently keep the base sizes)."""
+    unknown = set(budget.sizes) - {c.name for c in select(None)}
+    if unknown:
+        raise ValueError(f"budget {budget.name!r} sizes unknown checks {sorted(unknown)}")
+    return {c.name: budget.sizes_of(c) for c in checks}
+
+
+def _run_step(step: Step, ctx: Context, seed: int) -> CheckResult:
+    """One step; whatever the implementation does to it (its ``reseed``
     raising, an output no check can read) is a failed check, never a crash."""
     try:
-        impl.reseed(seed)
-        return run(ctx)
+        ctx.probe.impl.reseed(seed)
+        return step(ctx)
     except Exception as exc:
-        return CheckResult(
-            check, "-", "fail", "raised", "a result", f"could not be checked: {describe_error(exc)}"
+        return ctx.result(
+            "-", Status.FAIL, "raised", "a result", f"could not be checked: {describe_error(exc)}"
         )

@@ -10,11 +10,11 @@ side.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
-from .implementation import Implementation, seed_global_rngs
+from .implementation import Forward, Gradient, Implementation, seed_global_rngs
 
 __all__ = ["wrap_jax", "wrap_keras_layer", "wrap_tf", "wrap_torch", "wrap_torch_module"]
 
@@ -23,6 +23,58 @@ def _bfloat16_numpy(values: np.ndarray) -> np.ndarray:
     import ml_dtypes
 
     return values.astype(ml_dtypes.bfloat16)
+
+
+Framework = Callable[[Any, float, int], Any]
+
+
+class _Bridge(NamedTuple):
+    """NumPy arrays to one framework's arrays and back."""
+
+    to_framework: Callable[[np.ndarray], Any]
+    to_numpy: Callable[[Any], np.ndarray]
+
+    def implementation(
+        self,
+        fn: Framework,
+        fn_eval: Framework | None,
+        grad: Gradient,
+        *,
+        channels_last: bool,
+        reseed: Callable[[int], None] | None,
+    ) -> Implementation:
+        """``fn`` (and ``fn_eval``) called on framework arrays, NumPy in and out."""
+        return Implementation(
+            self._numpy_in_out(fn),
+            eval=None if fn_eval is None else self._numpy_in_out(fn_eval),
+            grad=grad,
+            reseed=reseed or seed_global_rngs,
+            channels_last=channels_last,
+        )
+
+    def _numpy_in_out(self, f: Framework) -> Forward:
+        return lambda x, p, b: self.to_numpy(f(self.to_framework(x), p, b))
+
+
+def _built_once(
+    factory: Callable[[float, int], Any],
+) -> tuple[Callable[[float, int], Any], Callable[[int], None]]:
+    """``(get, reseed)``: ``get(drop_prob, block_size)`` builds a layer once per
+    pair of arguments; ``reseed`` drops them all, so that the layers built next
+    start from the reseeded global generators."""
+    cache: dict[tuple[float, int], Any] = {}
+
+    def get(drop_prob: float, block_size: int) -> Any:
+        key = (drop_prob, block_size)
+        if key not in cache:
+            cache[key] = factory(drop_prob, block_size)
+        return cache[key]
+
+    def reseed(seed: int) -> None:
+        cache.clear()
+        seed_global_rngs(seed)
+
+    return get, reseed
 
 
 # -- torch -------------------------------------------------------------------------------
@@ -47,6 +99,9 @@ def _from_torch(t: Any) -> np.ndarray:
     return t.numpy().copy()
 
 
+_TORCH = _Bridge(_to_torch, _from_torch)
+
+
 def wrap_torch(
     fn: Callable[[Any, float, int], Any],
     *,
@@ -65,13 +120,6 @@ def wrap_torch(
     (1, 2, 4, 4)
     """
 
-    def forward(x: np.ndarray, drop_prob: float, block_size: int) -> np.ndarray:
-        return _from_torch(fn(_to_torch(x), drop_prob, block_size))
-
-    def evaluate(x: np.ndarray, drop_prob: float, block_size: int) -> np.ndarray:
-        assert fn_eval is not None
-        return _from_torch(fn_eval(_to_torch(x), drop_prob, block_size))
-
     def grad(
         x: np.ndarray, drop_prob: float, block_size: int, cotangent: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
@@ -82,13 +130,7 @@ def wrap_torch(
         y.backward(_to_torch(cotangent).to(y.dtype))
         return _from_torch(y), _from_torch(t.grad)
 
-    return Implementation(
-        forward,
-        eval=evaluate if fn_eval is not None else None,
-        grad=grad,
-        reseed=reseed or seed_global_rngs,
-        channels_last=channels_last,
-    )
+    return _TORCH.implementation(fn, fn_eval, grad, channels_last=channels_last, reseed=reseed)
 
 
 def wrap_torch_module(
@@ -102,21 +144,10 @@ def wrap_torch_module(
     >>> bool(np.all(impl.eval(np.ones((1, 1, 3), np.float32), 0.5, 1) == 1))
     True
     """
-    cache: dict[tuple[float, int], Any] = {}
-
-    def module(drop_prob: float, block_size: int, training: bool) -> Any:
-        key = (drop_prob, block_size)
-        if key not in cache:
-            cache[key] = factory(drop_prob, block_size)
-        return cache[key].train(training)
-
-    def reseed(seed: int) -> None:
-        cache.clear()
-        seed_global_rngs(seed)
-
+    module, reseed = _built_once(factory)
     return wrap_torch(
-        lambda t, p, b: module(p, b, True)(t),
-        fn_eval=lambda t, p, b: module(p, b, False)(t),
+        lambda t, p, b: module(p, b).train(True)(t),
+        fn_eval=lambda t, p, b: module(p, b).train(False)(t),
         channels_last=channels_last,
         reseed=reseed,
     )
@@ -135,6 +166,9 @@ def _from_tf(t: Any) -> np.ndarray:
     return np.array(t.numpy(), copy=True)
 
 
+_TF = _Bridge(_to_tf, _from_tf)
+
+
 def wrap_tf(
     fn: Callable[[Any, float, int], Any],
     *,
@@ -145,13 +179,6 @@ def wrap_tf(
     """Wrap ``fn(tensor, drop_prob, block_size) -> tensor`` for TensorFlow
     (eager); the gradient comes from ``tf.GradientTape``. Keras layers run
     on the TensorFlow backend through :func:`wrap_keras_layer`."""
-
-    def forward(x: np.ndarray, drop_prob: float, block_size: int) -> np.ndarray:
-        return _from_tf(fn(_to_tf(x), drop_prob, block_size))
-
-    def evaluate(x: np.ndarray, drop_prob: float, block_size: int) -> np.ndarray:
-        assert fn_eval is not None
-        return _from_tf(fn_eval(_to_tf(x), drop_prob, block_size))
 
     def grad(
         x: np.ndarray, drop_prob: float, block_size: int, cotangent: np.ndarray
@@ -167,13 +194,7 @@ def wrap_tf(
             raise TypeError("the output does not depend on the input through GradientTape")
         return _from_tf(y), _from_tf(gx)
 
-    return Implementation(
-        forward,
-        eval=evaluate if fn_eval is not None else None,
-        grad=grad,
-        reseed=reseed or seed_global_rngs,
-        channels_last=channels_last,
-    )
+    return _TF.implementation(fn, fn_eval, grad, channels_last=channels_last, reseed=reseed)
 
 
 def wrap_keras_layer(
@@ -186,17 +207,7 @@ def wrap_keras_layer(
     generators restart from the reseeded global state."""
     import keras
 
-    cache: dict[tuple[float, int], Any] = {}
-
-    def layer(drop_prob: float, block_size: int) -> Any:
-        key = (drop_prob, block_size)
-        if key not in cache:
-            cache[key] = factory(drop_prob, block_size)
-        return cache[key]
-
-    def reseed(seed: int) -> None:
-        cache.clear()
-        seed_global_rngs(seed)
+    layer, reseed = _built_once(factory)
 
     def train(t: Any, p: float, b: int, *key: Any) -> Any:
         return layer(p, b)(t, training=True)
@@ -225,6 +236,9 @@ def _to_jax(x: np.ndarray) -> Any:
     return jnp.asarray(x)
 
 
+_JAX = _Bridge(_to_jax, np.array)
+
+
 def wrap_jax(
     fn: Callable[[Any, float, int, Any], Any],
     *,
@@ -243,13 +257,6 @@ def wrap_jax(
         state["count"] += 1
         return jax.random.fold_in(jax.random.key(state["seed"]), state["count"])
 
-    def forward(x: np.ndarray, drop_prob: float, block_size: int) -> np.ndarray:
-        return np.array(fn(_to_jax(x), drop_prob, block_size, next_key()))
-
-    def evaluate(x: np.ndarray, drop_prob: float, block_size: int) -> np.ndarray:
-        assert fn_eval is not None
-        return np.array(fn_eval(_to_jax(x), drop_prob, block_size))
-
     def grad(
         x: np.ndarray, drop_prob: float, block_size: int, cotangent: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
@@ -264,10 +271,5 @@ def wrap_jax(
         state["seed"], state["count"] = value, 0
         seed_global_rngs(value)
 
-    return Implementation(
-        forward,
-        eval=evaluate if fn_eval is not None else None,
-        grad=grad,
-        reseed=reseed,
-        channels_last=channels_last,
-    )
+    with_key: Framework = lambda t, p, b: fn(t, p, b, next_key())  # noqa: E731
+    return _JAX.implementation(with_key, fn_eval, grad, channels_last=channels_last, reseed=reseed)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import sys
+import types
 from pathlib import Path
 
 import jax  # noqa: F401  (a missing JAX fails this file)
@@ -17,5 +19,9 @@ def test_the_guide_has_code() -> None:
 
 
 @pytest.mark.parametrize("code", BLOCKS, ids=[f"block{i}" for i in range(len(BLOCKS))])
-def test_guide_block_runs(code: str) -> None:
-    exec(compile(code, str(GUIDE), "exec"), {"__name__": "guide"})  # noqa: S102
+def test_guide_block_runs(code: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A real module, as a script's __main__ is: dataclasses (Flax Linen modules)
+    # look their module up in sys.modules.
+    module = types.ModuleType("guide")
+    monkeypatch.setitem(sys.modules, "guide", module)
+    exec(compile(code, str(GUIDE), "exec"), module.__dict__)  # noqa: S102

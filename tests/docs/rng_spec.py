@@ -17,6 +17,7 @@ __all__ = [
     "keep_mask",
     "mask_key",
     "seed_indices",
+    "seed_of_key",
     "threefry2x32",
     "trace_group",
     "word",
@@ -47,6 +48,11 @@ def threefry2x32(key: tuple[int, int], counter: tuple[int, int]) -> tuple[int, i
 def mask_key(seed: int, step: int, replica: int) -> tuple[int, int]:
     """K = threefry2x32((seed mod 2**32, seed >> 32), (step, replica))."""
     return threefry2x32((seed & M32, seed >> 32), (step, replica))
+
+
+def seed_of_key(d0: int, d1: int) -> int:
+    """A JAX Threefry key's data words (d0, d1) are the seed d0 * 2**32 + d1."""
+    return d0 * 2**32 + d1
 
 
 def word(key: tuple[int, int], group: int, r: int) -> int:

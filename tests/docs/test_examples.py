@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import doctest
 import os
+import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -35,10 +37,14 @@ def run_doctest(block: CodeBlock, namespace: dict) -> None:
 
 def run_page(path: Path) -> int:
     """Run every runnable block of ``path``; returns how many ran."""
-    namespace: dict = {"__name__": f"docs_{path.stem}"}
+    # A real module, as a script's __main__ is: dataclasses (Flax Linen modules)
+    # look their module up in sys.modules.
+    module = types.ModuleType(f"docs_{path.stem}")
+    namespace: dict = module.__dict__
     ran = 0
     cwd = os.getcwd()
     os.chdir(ROOT)
+    sys.modules[module.__name__] = module
     try:
         for block in code_blocks(path):
             if not block.runs:
@@ -51,6 +57,7 @@ def run_page(path: Path) -> int:
             ran += 1
     finally:
         os.chdir(cwd)
+        sys.modules.pop(module.__name__, None)
     return ran
 
 

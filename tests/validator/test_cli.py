@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
 
 import pytest
 
 from dropblock_core.cli import main
+from dropblock_core.conformance import validate
 
 ROOT = Path(__file__).resolve().parents[2]
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -102,3 +104,25 @@ def test_help_documents_exit_codes(capsys):
         main(["validate", "--help"])
     out = capsys.readouterr().out
     assert "exit codes:" in out and "--reference-only" in out
+
+
+def test_verdict_json_feeds_the_ci_verdict_check(tmp_path, monkeypatch, capsys):
+    """CI reads ``--json`` with scripts/check_verdicts.py: statuses are plain words."""
+    monkeypatch.syspath_prepend(str(ROOT))
+    spec = importlib.util.spec_from_file_location(
+        "check_verdicts", ROOT / "scripts/check_verdicts.py"
+    )
+    check_verdicts = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(check_verdicts)
+    verdicts = tmp_path / "verdicts.json"
+    argv = ["validate", "--reference-only", "--only", "paper", "--quick", "--checks", "edge cases"]
+    assert main([*argv, "--out", str(tmp_path), "--json", str(verdicts)]) == 0
+    assert check_verdicts.main(["", str(verdicts), "dropblock_core paper"]) == 0
+    # torchvision's established defect, planted: it fails "edge cases" only, as recorded.
+    from tests.validator.faults import FAULTS, fault
+
+    report = validate(fault(FAULTS["float16 count overflow"][0]), checks=["edge cases"],
+                      budget="quick", name="torchvision drop_block2d")  # fmt: skip
+    verdicts.write_text(json.dumps([report.to_dict()]))
+    assert check_verdicts.main(["", str(verdicts)]) == 0
+    assert "ok      torchvision drop_block2d: fails ['edge cases']" in capsys.readouterr().out

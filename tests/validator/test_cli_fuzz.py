@@ -26,7 +26,8 @@ from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from dropblock_core import benchmark, cli
-from dropblock_core.conformance import run
+from dropblock_core.conformance import command
+from dropblock_core.conformance.targets import TARGETS as BUILT_IN
 
 ROOT = Path(__file__).resolve().parents[2]
 FAST_CHECKS = ("block structure", "mask coupling", "rescale", "edge cases", "gradient")
@@ -150,11 +151,12 @@ def _stand_in_timings(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def fast_cli(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.syspath_prepend(str(ROOT))
-    paper = next(t for t in run.TARGETS if t.name == "dropblock_core paper")
-    monkeypatch.setattr(run, "available", lambda reference_only=False: ([paper], []))
-    monkeypatch.setattr(run, "NAMES", FAST_CHECKS)  # the default --checks, and its choices
+    paper = next(t for t in BUILT_IN if t.name == "dropblock_core paper")
+    monkeypatch.setattr(command, "available", lambda reference_only=False: ([paper], []))
+    # the default --checks, and its choices
+    monkeypatch.setattr(command, "check_names", lambda: FAST_CHECKS)
     monkeypatch.setattr(cli, "has_matplotlib", lambda: False)
-    monkeypatch.setattr(run, "has_matplotlib", lambda: False)
+    monkeypatch.setattr(command, "has_matplotlib", lambda: False)
     _stand_in_timings(monkeypatch)
 
 

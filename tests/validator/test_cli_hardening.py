@@ -12,7 +12,8 @@ import pytest
 
 from dropblock_core import cli
 from dropblock_core.cli import main
-from dropblock_core.conformance import run
+from dropblock_core.conformance import command
+from dropblock_core.conformance.targets import TARGETS, Target
 
 ROOT = Path(__file__).resolve().parents[2]
 FAST = ["--checks", "rescale", "--quick"]  # one cheap check: these tests are about the CLI
@@ -72,8 +73,9 @@ def test_only_matching_nothing_is_a_usage_error(tmp_path, capsys):
 
 
 def test_only_matching_only_missing_targets_is_a_usage_error(monkeypatch, capsys):
+    keras_cv = next(t for t in TARGETS if t.name == "keras-cv DropBlock2D")
     monkeypatch.setattr(
-        run, "available", lambda reference_only=False: ([], [(run.TARGETS[-1], ["keras_cv"])])
+        command, "available", lambda reference_only=False: ([], [(keras_cv, ["keras_cv"])])
     )
     assert main(["validate", "--only", "keras-cv"]) == 2
     assert "not installed: keras-cv DropBlock2D (needs keras_cv)" in one_line_error(
@@ -90,9 +92,9 @@ def test_nothing_validated_exits_1_with_a_report(tmp_path, monkeypatch, capsys):
     def broken_build():
         raise ImportError("a torch/torchvision mismatch")
 
-    target = run.TARGETS[0]
-    fake = run.Target(target.name, target.claims, broken_build, third_party=False)
-    monkeypatch.setattr(run, "available", lambda reference_only=False: ([fake], []))
+    target = TARGETS[0]
+    fake = Target(target.name, target.claims, broken_build, third_party=False)
+    monkeypatch.setattr(command, "available", lambda reference_only=False: ([fake], []))
     assert main(["validate", "--out", str(tmp_path), *FAST]) == 1
     assert "exit code 1: no implementation could be validated" in capsys.readouterr().out
     assert (
@@ -151,7 +153,7 @@ def test_unwritable_report_folder_fails_before_any_check(monkeypatch, capsys):
     def never(*args, **kwargs):
         raise AssertionError("checks ran although the report cannot be written")
 
-    monkeypatch.setattr(run, "_validate_all", never)
+    monkeypatch.setattr(command, "_validate_all", never)
     argv = ["validate", "--reference-only", "--only", "paper", *FAST]
     assert main([*argv, "--out", "/proc/forbidden"]) == 2  # before: traceback after every check
     assert "--out: cannot write to '/proc/forbidden'" in one_line_error(capsys, "dropblock-core")
@@ -185,6 +187,7 @@ def test_exit_codes_of_the_console_script(tmp_path, argv, code):
         capture_output=True,
         text=True,
         cwd=ROOT,
+        timeout=300,
     )
     assert out.returncode == code, out.stderr
     assert "Traceback" not in out.stderr
@@ -199,7 +202,7 @@ def test_exit_codes_of_the_console_script(tmp_path, argv, code):
 
 def test_without_matplotlib(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(cli, "has_matplotlib", lambda: False)
-    monkeypatch.setattr(run, "has_matplotlib", lambda: False)
+    monkeypatch.setattr(command, "has_matplotlib", lambda: False)
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # importing it would fail
     assert main(["masks", "--shape", "6,9", "--block", "3", "--samples", "2", "--drop", "0.3"]) == 0
     captured = capsys.readouterr()

@@ -72,6 +72,7 @@ def plain_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
          "--no-index", "-w", str(wheels), str(ROOT)],
         check=True,
+        timeout=600,
     )  # fmt: skip
     (wheel,) = wheels.glob("dropblock_core-*.whl")
     with zipfile.ZipFile(wheel) as zf:
@@ -85,6 +86,7 @@ def plain_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         [sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet",
          "--no-deps", "--no-index", str(wheel)],
         check=True,
+        timeout=600,
     )  # fmt: skip
     deps = tmp / "core-deps"
     _link_distributions(_closure(core), deps)
@@ -120,6 +122,7 @@ def test_the_environment_has_the_core_dependencies_only(plain_env):
         check=True,
         cwd=plain_env["tmp"],
         env={k: v for k, v in os.environ.items() if not k.startswith("PYTHON")},
+        timeout=300,
     )
     path, missing = out.stdout.splitlines()
     assert "site-packages" in path and str(ROOT) not in path  # the installed wheel

@@ -69,7 +69,9 @@ def test_validating_numpy_imports_no_framework():
         "assert r.passed\n"
         "print([m for m in ('torch', 'jax', 'tensorflow', 'keras') if m in sys.modules])\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300
+    )
     assert out.stdout.strip() == "[]"
 
 

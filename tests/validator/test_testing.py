@@ -229,6 +229,7 @@ def test_the_example_file_passes_with_pytest():
         capture_output=True,
         text=True,
         cwd=ROOT,
+        timeout=600,
     )
     assert out.returncode == 0, out.stdout[-3000:]
     assert "2 passed" in out.stdout

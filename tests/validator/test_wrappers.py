@@ -11,7 +11,6 @@ import torch
 
 import dropblock_core as db
 from dropblock_core.conformance import (
-    Budget,
     validate,
     wrap_jax,
     wrap_tf,
@@ -20,8 +19,7 @@ from dropblock_core.conformance import (
 )
 from dropblock_core.conformance.targets import TARGETS
 
-# The core's dense path on torch is slower than its NumPy path: fewer samples here.
-TINY = Budget("tiny", 8, 512, 1 << 16, 128, 1536, 6, 3, 64)
+from .budgets import TINY
 
 
 def _torch_reference(**options):

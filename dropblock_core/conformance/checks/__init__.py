@@ -1,65 +1,34 @@
-"""The seven checks, one module each; :func:`plan` lists every check call of a run."""
+"""The built-in checks, one module each; importing this package registers them.
+
+A check is one module that builds a :class:`~dropblock_core.conformance.Check`
+and passes it to :func:`~dropblock_core.conformance.register`. Every module
+here is imported, so a new module is all a new check takes: the validator
+runs it, the budgets size it, the report and the command line list it.
+
+Run order: :data:`FIRST` (the order every report so far was seeded with: step
+``i`` of a run is reseeded from ``seed * 1000 + i``), then the other modules
+by name, so a new check never changes the steps before it.
+"""
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
+import importlib
+import pkgutil
 
-from ..result import CheckResult
-from .base import Context
-from .blocks import check_structure, structure_cases
-from .coupling import AXES, check_coupling
-from .edges import (
-    check_all_dropped,
-    check_big_block,
-    check_dtype,
-    check_float16_count,
-    check_identity,
-    check_input_untouched,
-)
-from .gradient import check_gradient
-from .rate import check_rate, rate_cases
-from .rescale import check_rescale
-from .seeds import check_seeds, seed_cases
+__all__ = ["FIRST", "modules"]
 
-__all__ = ["NAMES", "Context", "Step", "plan"]
-
-NAMES = (
-    "drop rate",
-    "block structure",
-    "seed positions",
-    "mask coupling",
-    "rescale",
-    "edge cases",
-    "gradient",
-)
-
-Step = tuple[str, Callable[[Context], CheckResult]]
+FIRST = ("rate", "blocks", "seeds", "coupling", "rescale", "edges", "gradient")
 
 
-def plan(ndim: int) -> list[Step]:
-    """Every check call for an implementation of spatial rank ``ndim``, in
-    order, as ``(check name, function of the context)``.
+def modules() -> list[str]:
+    """This package's modules in import (and so run) order.
 
-    >>> steps = plan(2)
-    >>> sorted({name for name, _ in steps}) == sorted(NAMES)
-    True
+    >>> modules()[:3]
+    ['rate', 'blocks', 'seeds']
     """
-    p = functools.partial
-    steps: list[Step] = []
-    steps += [("drop rate", p(check_rate, case=c)) for c in rate_cases(ndim)]
-    steps += [("block structure", p(check_structure, case=c)) for c in structure_cases(ndim)]
-    steps += [("seed positions", p(check_seeds, case=c)) for c in seed_cases(ndim)]
-    steps += [("mask coupling", p(check_coupling, axis_name=a)) for a in AXES]
-    steps += [("rescale", check_rescale)]
-    steps += [
-        ("edge cases", check_all_dropped),
-        ("edge cases", p(check_identity, mode="train")),
-        ("edge cases", p(check_identity, mode="eval")),
-        ("edge cases", check_big_block),
-        ("edge cases", check_float16_count),
-        ("edge cases", p(check_dtype, name="float64")),
-        ("edge cases", p(check_dtype, name="bfloat16")),
-    ]
-    steps += [("gradient", check_gradient), ("edge cases", check_input_untouched)]
-    return steps
+    others = sorted(m.name for m in pkgutil.iter_modules(__path__) if m.name not in FIRST)
+    return [*FIRST, *others]
+
+
+for _module in modules():
+    importlib.import_module(f"{__name__}.{_module}")

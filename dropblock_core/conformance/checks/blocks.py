@@ -1,49 +1,43 @@
-"""Check 2: every dropped set is a union of whole blocks of the claimed size,
-inside the map when the spec claims the valid seed region. Exact: no statistics."""
+"""Block structure: every dropped set is a union of whole blocks of the
+claimed size, inside the map when the spec claims the valid seed region.
+Exact: no statistics."""
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any
 
 import numpy as np
 
+from ..check import Check, Context
 from ..geometry import components, whole_blocks
 from ..probe import fmt_shape
+from ..registry import register
 from ..result import CheckResult
-from .base import Context, guarded
+from .cases import MapCase, rank_cases
 
-__all__ = ["CHECK", "StructureCase", "block_violations", "check_structure", "structure_cases"]
+__all__ = ["CHECK", "block_violations", "check_structure", "structure_cases"]
 
-CHECK = "block structure"
 CALLS = 4
 
-
-class StructureCase(NamedTuple):
-    spatial: tuple[int, ...]
-    block: int
-    drop_prob: float
-    optional: bool
-
-
-_PRIMARY: dict[int, list[tuple[tuple[int, ...], int, float]]] = {
+_OWN: dict[int, list[tuple[tuple[int, ...], int, float]]] = {
     1: [((40,), 5, 0.15), ((30,), 4, 0.15)],
     2: [((11, 14), 3, 0.15), ((14, 14), 7, 0.1), ((10, 13), 4, 0.15)],
     3: [((8, 9, 10), 3, 0.1), ((8, 8, 8), 4, 0.1)],
 }
 
 
-def structure_cases(ndim: int) -> list[StructureCase]:
+def structure_cases(ndim: int) -> list[MapCase]:
     """Own-rank cases (even blocks optional) and the first case of each other rank.
 
-    >>> [(fmt_shape(c.spatial), c.block, c.optional) for c in structure_cases(2)][2:]
-    [('10x13', 4, True), ('40', 5, True), ('8x9x10', 3, True)]
+    >>> [(c.label(drop=False), c.optional) for c in structure_cases(2)][2:]
+    [('10x13 b=4', True), ('40 b=5', True), ('8x9x10 b=3', True)]
     """
-    cases = [StructureCase(s, b, p, b % 2 == 0) for s, b, p in _PRIMARY[ndim]]
-    cases += [StructureCase(*_PRIMARY[d][0], True) for d in sorted(_PRIMARY) if d != ndim]
-    return cases
+    return rank_cases(ndim, _OWN, {d: cases[0] for d, cases in _OWN.items()})
 
 
-def block_violations(dropped: np.ndarray, block: tuple[int, ...], seed_region: str) -> dict:
+def block_violations(
+    dropped: np.ndarray, block: tuple[int, ...], seed_region: str
+) -> dict[str, Any]:
     """Masks that are not unions of whole blocks, and the smallest extent per
     axis of components not touching the border there (a lone block: ``block``).
 
@@ -61,14 +55,13 @@ def block_violations(dropped: np.ndarray, block: tuple[int, ...], seed_region: s
     return {"bad_masks": int(bad.sum()), "masks": len(dropped), "smallest": tuple(smallest)}
 
 
-def check_structure(ctx: Context, case: StructureCase) -> CheckResult:
-    label = f"{fmt_shape(case.spatial)} b={case.block}"
-    return guarded(CHECK, label, lambda: _measure(ctx, case, label))
+def check_structure(ctx: Context, case: MapCase) -> CheckResult:
+    return ctx.guarded(case.label(drop=False), lambda: _measure(ctx, case))
 
 
-def _measure(ctx: Context, case: StructureCase, label: str) -> CheckResult:
+def _measure(ctx: Context, case: MapCase) -> CheckResult:
     block = tuple(min(case.block, s) for s in case.spatial)
-    per_call = max(1, ctx.budget.structure_masks // CALLS)
+    per_call = max(1, ctx.sizes["masks"] // CALLS)
     shape = (2, max(1, per_call // 2), *case.spatial)
     dropped = np.concatenate(
         [
@@ -93,12 +86,24 @@ def _measure(ctx: Context, case: StructureCase, label: str) -> CheckResult:
         )
     else:
         why = f"the smallest lone block is {shown}, not {fmt_shape(block)}"
-    return CheckResult(
-        CHECK,
-        label,
-        "pass" if ok else "fail",
+    return ctx.result(
+        case.label(drop=False),
+        ok,
         f"{found['bad_masks']}/{found['masks']} bad, smallest {shown}",
         f"0 bad, smallest {fmt_shape(block)}",
         why,
         {"bad_masks": found["bad_masks"], "masks": found["masks"], "smallest": list(smallest)},
     )
+
+
+CHECK = register(
+    Check(
+        "block structure",
+        "the morphological opening of each dropped set by the block\n"
+        "reproduces it (a union of whole blocks, inside the map for the valid region), and\n"
+        "the smallest lone block has exactly the block size. Exact.",
+        structure_cases,
+        check_structure,
+        sizes={"full": {"masks": 1024}, "quick": {"masks": 256}},
+    )
+)

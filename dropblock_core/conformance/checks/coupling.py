@@ -1,4 +1,4 @@
-"""Check 4: masks are independent or shared across channels and samples, as claimed.
+"""Mask coupling: masks are independent or shared across channels and samples, as claimed.
 
 Shared (claimed): every call's masks are identical along the axis (exact).
 Independent (claimed): the co-drop rate of neighbours along the axis in the
@@ -14,13 +14,13 @@ import math
 
 import numpy as np
 
+from ..check import Check, Context
 from ..probe import fmt_shape
+from ..registry import register
 from ..result import CheckResult
-from .base import Context, guarded
 
-__all__ = ["AXES", "CHECK", "check_coupling", "coupling_case"]
+__all__ = ["AXES", "CHECK", "check_coupling", "coupling_axes", "coupling_case"]
 
-CHECK = "mask coupling"
 AXES = {"channels": 1, "batch": 0}
 SIGMAS = 5.0
 
@@ -34,6 +34,15 @@ def coupling_case(ndim: int) -> tuple[tuple[int, ...], int, float]:
     return {1: ((40,), 3, 0.2), 2: ((10, 10), 3, 0.2), 3: ((6, 6, 6), 3, 0.2)}[ndim]
 
 
+def coupling_axes(ndim: int) -> list[str]:
+    """The cases: channels, then the batch (whatever the rank).
+
+    >>> coupling_axes(2)
+    ['channels', 'batch']
+    """
+    return list(AXES)
+
+
 def _codrop(a: np.ndarray, b: np.ndarray, axis: int) -> float:
     """Mean of a[i] * b[i+1] along ``axis``: neighbours' joint drop rate."""
     n = a.shape[axis]
@@ -41,9 +50,10 @@ def _codrop(a: np.ndarray, b: np.ndarray, axis: int) -> float:
 
 
 def check_coupling(ctx: Context, axis_name: str) -> CheckResult:
+    """Along ``axis_name`` (a key of :data:`AXES`)."""
     spatial, block, drop = coupling_case(ctx.ndim)
     label = f"{axis_name} {fmt_shape(spatial)} b={block}"
-    return guarded(CHECK, label, lambda: _measure(ctx, axis_name, spatial, block, drop, label))
+    return ctx.guarded(label, lambda: _measure(ctx, axis_name, spatial, block, drop, label))
 
 
 def _measure(
@@ -52,8 +62,7 @@ def _measure(
     axis = AXES[axis_name]
     shared = ctx.spec.share_channels if axis_name == "channels" else ctx.spec.share_batch
     calls = [
-        y == 0
-        for _, y in ctx.probe.samples((4, 4, *spatial), drop, block, 2 * ctx.budget.coupling_pairs)
+        y == 0 for _, y in ctx.probe.samples((4, 4, *spatial), drop, block, 2 * ctx.sizes["pairs"])
     ]
     differing = sum(
         not np.array_equal(d, np.broadcast_to(np.take(d, [0], axis), d.shape)) for d in calls
@@ -77,13 +86,24 @@ def _measure(
         ok = z <= SIGMAS and differing > 0
         measured, bound = f"{z:+.1f} SE", f"≤ {SIGMAS:g} SE"
     claim = "shared" if shared else "independent"
-    return CheckResult(
-        CHECK,
+    return ctx.result(
         label,
-        "pass" if ok else "fail",
+        ok,
         measured,
         bound,
         f"masks along {axis_name}: claimed {claim}, found {found} "
         f"(co-drop excess over independent calls {z:+.1f} SE)",
         data,
     )
+
+
+CHECK = register(
+    Check(
+        "mask coupling",
+        "shared axes give identical masks; independent axes show no\n"
+        "excess co-drop over masks from different calls (5 standard errors).",
+        coupling_axes,
+        check_coupling,
+        sizes={"full": {"pairs": 16}, "quick": {"pairs": 8}},
+    )
+)

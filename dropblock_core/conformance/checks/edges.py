@@ -1,17 +1,21 @@
-"""Check 6: edge cases. Everything dropped stays finite; ``drop_prob=0`` and
+"""Edge cases. Everything dropped stays finite; ``drop_prob=0`` and
 inference are the identity; a block larger than the map; float16 with more
 kept units than float16 can count; dtypes are kept; the input is not written."""
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
 
 import numpy as np
 
+from ..check import Check, Context
 from ..probe import fmt_shape
-from ..result import CheckResult
-from .base import Context, closest_rule, guarded, tolerance
+from ..registry import register
+from ..result import CheckResult, Status
 from .blocks import block_violations
+from .scaling import closest_rule, tolerance
 
 __all__ = [
     "CHECK",
@@ -22,14 +26,13 @@ __all__ = [
     "check_float16_count",
     "check_identity",
     "check_input_untouched",
+    "edge_cases",
+    "run_edge_case",
 ]
 
-CHECK = "edge cases"
 FLOAT16_MAX = 65504
 
-
-def _result(case: str, ok: bool, measured: str, bound: str, why: str, **data) -> CheckResult:
-    return CheckResult(CHECK, case, "pass" if ok else "fail", measured, bound, why, data)
+EdgeCase = Callable[[Context], CheckResult]
 
 
 def check_all_dropped(ctx: Context) -> CheckResult:
@@ -41,23 +44,22 @@ def check_all_dropped(ctx: Context) -> CheckResult:
 
     def body() -> CheckResult:
         nonfinite = everything = 0
-        for _, y in ctx.probe.samples((1, 1, *spatial), 0.99, 3, ctx.budget.edge_calls):
+        for _, y in ctx.probe.samples((1, 1, *spatial), 0.99, 3, ctx.sizes["calls"]):
             y = y.astype(np.float64)
             nonfinite += int(np.sum(~np.isfinite(y)))
             everything += bool(np.all(y == 0) | np.all(~np.isfinite(y)))
-        calls = ctx.budget.edge_calls
-        return _result(
+        calls = ctx.sizes["calls"]
+        return ctx.result(
             case,
             nonfinite == 0,
             f"{nonfinite} non-finite",
             "0 non-finite",
             f"everything dropped in about {everything}/{calls} calls; output "
             + ("finite" if nonfinite == 0 else "has NaN/inf"),
-            nonfinite=nonfinite,
-            all_dropped_calls=everything,
+            {"nonfinite": nonfinite, "all_dropped_calls": everything},
         )
 
-    return guarded(CHECK, case, body)
+    return ctx.guarded(case, body)
 
 
 def check_identity(ctx: Context, mode: str) -> CheckResult:
@@ -66,14 +68,14 @@ def check_identity(ctx: Context, mode: str) -> CheckResult:
     drop = 0.0 if mode == "train" else 0.2
     case = "drop_prob=0" if mode == "train" else "inference (eval) p=0.2"
     if mode == "eval" and ctx.probe.impl.eval is None:
-        return CheckResult(CHECK, case, "skipped", "-", "-", "no eval function given")
+        return ctx.result(case, Status.SKIPPED, "-", "-", "no eval function given")
 
     def body() -> CheckResult:
         x = ctx.probe.input((2, 3, *spatial))
         y = ctx.probe.call(x, drop, 3, mode=mode)
         same = y.dtype == x.dtype and np.array_equal(y, x)
         changed = int(np.sum(y != x))
-        return _result(
+        return ctx.result(
             case,
             same,
             f"{changed} units changed",
@@ -81,7 +83,7 @@ def check_identity(ctx: Context, mode: str) -> CheckResult:
             "output is the input" if same else f"output differs from the input ({y.dtype})",
         )
 
-    return guarded(CHECK, case, body)
+    return ctx.guarded(case, body)
 
 
 def check_big_block(ctx: Context) -> CheckResult:
@@ -103,16 +105,16 @@ def check_big_block(ctx: Context) -> CheckResult:
                 f"{found['bad_masks']} of {found['masks']} masks are not unions of the block "
                 f"clipped to the map ({ctx.spec.seed_region} seeds)"
             )
-        return _result(
+        return ctx.result(
             case,
             not problems,
             f"{nonfinite} non-finite, {found['bad_masks']} bad masks",
             "0, 0",
             "; ".join(problems) or "block clipped to the map",
-            **found,
+            dict(found),
         )
 
-    return guarded(CHECK, case, body)
+    return ctx.guarded(case, body)
 
 
 def check_float16_count(ctx: Context) -> CheckResult:
@@ -129,7 +131,7 @@ def check_float16_count(ctx: Context) -> CheckResult:
         _, err = closest_rule(x, y, 0.05)
         tol = tolerance(np.dtype(np.float16))
         ok = y.dtype == np.float16 and kept > FLOAT16_MAX and err <= tol
-        return _result(
+        return ctx.result(
             case,
             ok,
             f"{kept} kept, rel. err {err:.1e}",
@@ -138,11 +140,10 @@ def check_float16_count(ctx: Context) -> CheckResult:
             + ("" if y.dtype == np.float16 else ", dtype not kept")
             + ("" if kept > FLOAT16_MAX else ", output zeroed")
             + ("" if err <= tol else ", kept values fit no rescale rule"),
-            kept=kept,
-            error=err,
+            {"kept": kept, "error": err},
         )
 
-    return guarded(CHECK, case, body)
+    return ctx.guarded(case, body)
 
 
 def _bfloat16() -> np.dtype | None:
@@ -160,7 +161,7 @@ def check_dtype(ctx: Context, name: str) -> CheckResult:
     case = f"dtype {name}"
     dtype = _bfloat16() if name == "bfloat16" else np.dtype(name)
     if dtype is None:
-        return CheckResult(CHECK, case, "skipped", "-", "-", "ml_dtypes is not installed")
+        return ctx.result(case, Status.SKIPPED, "-", "-", "ml_dtypes is not installed")
 
     def body() -> CheckResult:
         x = ctx.probe.input((2, 3, *spatial), dtype)
@@ -168,26 +169,64 @@ def check_dtype(ctx: Context, name: str) -> CheckResult:
         _, err = closest_rule(x, y, 0.2)
         tol = tolerance(np.dtype(dtype))
         ok = y.dtype == x.dtype and err <= tol
-        return _result(
+        return ctx.result(
             case,
             ok,
             f"{y.dtype}, rel. err {err:.1e}",
             f"{x.dtype}, ≤ {tol:.1e}",
             f"{x.dtype} in, {y.dtype} out"
             + ("" if err <= tol else ", kept values fit no rescale rule"),
-            error=err,
+            {"error": err},
         )
 
-    return guarded(CHECK, case, body)
+    return ctx.guarded(case, body)
 
 
 def check_input_untouched(ctx: Context) -> CheckResult:
-    """After every other check: did any call write into the array it was given?"""
+    """Did any call of the run write into the array it was given? The check's
+    review: it runs after the cases of every selected check, so it judges all
+    their calls."""
     mutated = ctx.probe.mutated
-    return _result(
+    return ctx.result(
         "input not modified",
         not mutated,
         "modified" if mutated else "untouched",
         "untouched",
         "the implementation wrote into its input" if mutated else "inputs were never written",
     )
+
+
+def edge_cases(ndim: int) -> list[EdgeCase]:
+    """The cases, each a function of the context, in run order.
+
+    >>> len(edge_cases(2))
+    7
+    """
+    return [
+        check_all_dropped,
+        functools.partial(check_identity, mode="train"),
+        functools.partial(check_identity, mode="eval"),
+        check_big_block,
+        check_float16_count,
+        functools.partial(check_dtype, name="float64"),
+        functools.partial(check_dtype, name="bfloat16"),
+    ]
+
+
+def run_edge_case(ctx: Context, case: EdgeCase) -> CheckResult:
+    """Each edge case is its own function of the context."""
+    return case(ctx)
+
+
+CHECK = register(
+    Check(
+        "edge cases",
+        "everything dropped stays finite, drop_prob=0 and inference are\n"
+        "the identity, a block larger than the map, float16 with > 65,504 kept units,\n"
+        "dtypes kept, the input never written.",
+        edge_cases,
+        run_edge_case,
+        sizes={"full": {"calls": 256}, "quick": {"calls": 128}},
+        review=check_input_untouched,
+    )
+)

@@ -1,4 +1,4 @@
-"""Check 1: the achieved drop rate against the exact expectation of the claimed spec.
+"""The drop rate: achieved against the exact expectation of the claimed spec.
 
 The standard error is estimated over *calls*: each call draws its own masks,
 so per-call drop fractions are independent whatever the implementation shares
@@ -8,28 +8,20 @@ inside a call (units within a mask, or masks shared over channels, are not).
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
 
 import numpy as np
 
-from ..probe import batch_layout, fmt_shape
+from ..check import Check, Context
+from ..probe import batch_layout
+from ..registry import register
 from ..result import CheckResult
-from .base import Context, guarded
+from .cases import MapCase, rank_cases
 
-__all__ = ["CHECK", "RateCase", "check_rate", "rate_cases"]
+__all__ = ["CHECK", "SIGMAS", "case_of", "check_rate", "rate_cases"]
 
-CHECK = "drop rate"
 SIGMAS = 5.0
 
-
-class RateCase(NamedTuple):
-    spatial: tuple[int, ...]
-    block: int
-    drop_prob: float
-    optional: bool  # an exception means "not supported", not a failure
-
-
-_PRIMARY: dict[int, list[tuple[tuple[int, ...], int, float]]] = {
+_OWN: dict[int, list[tuple[tuple[int, ...], int, float]]] = {
     1: [((7,), 7, 0.1), ((28,), 7, 0.1), ((112,), 7, 0.1), ((30,), 3, 0.2), ((32,), 4, 0.15)],
     2: [
         ((7, 7), 7, 0.1),
@@ -50,36 +42,34 @@ _OTHER: dict[int, tuple[tuple[int, ...], int, float]] = {
 }
 
 
-def rate_cases(ndim: int) -> list[RateCase]:
+def rate_cases(ndim: int) -> list[MapCase]:
     """The cases for an implementation of spatial rank ``ndim``: its own maps
     (even blocks optional) and one map of each other rank (optional).
 
-    >>> [fmt_shape(c.spatial) for c in rate_cases(2)][:4]
-    ['7x7', '14x14', '28x28', '56x56']
+    >>> [c.label() for c in rate_cases(2)][:3]
+    ['7x7 b=7 p=0.1', '14x14 b=7 p=0.1', '28x28 b=7 p=0.1']
     """
-    cases = [RateCase(s, b, p, b % 2 == 0) for s, b, p in _PRIMARY[ndim]]
-    cases += [RateCase(*_OTHER[d], True) for d in sorted(_OTHER) if d != ndim]
-    return cases
+    return rank_cases(ndim, _OWN, _OTHER)
 
 
-def check_rate(ctx: Context, case: RateCase) -> CheckResult:
+def check_rate(ctx: Context, case: MapCase) -> CheckResult:
     """Mean drop fraction over independent calls vs the spec's expected rate,
     within 5 standard errors."""
-    label = f"{fmt_shape(case.spatial)} b={case.block} p={case.drop_prob}"
-    return guarded(CHECK, label, lambda: _measure(ctx, case, label))
+    return ctx.guarded(case.label(), lambda: _measure(ctx, case))
 
 
-def _measure(ctx: Context, case: RateCase, label: str) -> CheckResult:
-    budget, spec = ctx.budget, ctx.spec
+def _measure(ctx: Context, case: MapCase) -> CheckResult:
+    sizes, spec = ctx.sizes, ctx.spec
+    calls = sizes["calls"]
     units = math.prod(case.spatial)
-    masks = max(4 * budget.rate_calls, min(budget.rate_masks, budget.rate_elements // units))
-    batch, channels = batch_layout(masks // budget.rate_calls, spec.share_batch)
+    masks = max(4 * calls, min(sizes["masks"], sizes["elements"] // units))
+    batch, channels = batch_layout(masks // calls, spec.share_batch)
     shape = (batch, channels, *case.spatial)
     fractions = np.array(
         [
             np.mean(y == 0)
             for _, y in ctx.probe.samples(
-                shape, case.drop_prob, case.block, budget.rate_calls, optional=case.optional
+                shape, case.drop_prob, case.block, calls, optional=case.optional
             )
         ]
     )
@@ -87,11 +77,9 @@ def _measure(ctx: Context, case: RateCase, label: str) -> CheckResult:
     se = max(float(fractions.std(ddof=1)) / math.sqrt(len(fractions)), 1e-9)
     expected = spec.expected_rate(case.drop_prob, case.block, case.spatial)
     z = (achieved - expected) / se
-    ok = abs(z) <= SIGMAS
-    return CheckResult(
-        CHECK,
-        label,
-        "pass" if ok else "fail",
+    return ctx.result(
+        case.label(),
+        abs(z) <= SIGMAS,
         f"{achieved:.4f} ± {se:.4f}",
         f"{expected:.4f} ± {SIGMAS * se:.4f}",
         f"requested {case.drop_prob}, achieved {achieved:.4f}, spec ({spec.gamma} gamma, "
@@ -107,3 +95,35 @@ def _measure(ctx: Context, case: RateCase, label: str) -> CheckResult:
             "masks": len(fractions) * batch * channels,
         },
     )
+
+
+def case_of(result: CheckResult) -> MapCase | None:
+    """The case a measured drop-rate result was taken on (``None`` when it
+    holds no measurement: the implementation raised).
+
+    >>> r = CheckResult("drop rate", "-", "pass", "", "", "", {"spatial": [9], "block": 3,
+    ...                 "requested": 0.2})
+    >>> case_of(r)
+    MapCase(spatial=(9,), block=3, drop_prob=0.2, optional=False)
+    """
+    data = result.data
+    if not {"spatial", "block", "requested"} <= set(data):
+        return None
+    return MapCase(tuple(data["spatial"]), data["block"], data["requested"])
+
+
+CHECK = register(
+    Check(
+        "drop rate",
+        "mean dropped fraction over {calls} independent calls vs\n"
+        "the exact expected rate of the claimed gamma and seed region\n"
+        "(`expected_drop_rate`); bound 5 standard errors estimated over calls (units of a\n"
+        "mask, and masks an implementation shares, are not independent; calls are).",
+        rate_cases,
+        check_rate,
+        sizes={
+            "full": {"calls": 32, "masks": 16384, "elements": 1 << 22},
+            "quick": {"calls": 16, "masks": 4096, "elements": 1 << 19},
+        },
+    )
+)

@@ -1,4 +1,4 @@
-"""Check 3: block positions are uniform over the claimed seed region.
+"""Seed positions: block positions are uniform over the claimed seed region.
 
 Masks holding exactly one block are used: given that a mask has exactly one
 seed, and seeds are i.i.d. Bernoulli(gamma) over the region, its position is
@@ -18,23 +18,28 @@ from typing import NamedTuple
 import numpy as np
 from scipy.optimize import brentq
 
+from ..check import Check, Context
 from ..geometry import block_starts, components, start_range
 from ..probe import batch_layout, fmt_shape
-from ..result import CheckResult
+from ..registry import register
+from ..result import CheckResult, Status
 from ..spec import Spec
-from .base import Context, guarded
 
 __all__ = ["CHECK", "P_FAIL", "SeedCase", "check_seeds", "one_seed_drop_prob", "seed_cases"]
 
-CHECK = "seed positions"
 P_FAIL = 1e-6
 CALLS = 8
 MIN_PER_BIN = 5  # the chi-square approximation needs about 5 expected counts per bin
 
 
 class SeedCase(NamedTuple):
+    """A (non-square) map and an odd block size."""
+
     spatial: tuple[int, ...]
     block: int
+
+    def label(self) -> str:
+        return f"{fmt_shape(self.spatial)} b={self.block}"
 
 
 _CASES = {
@@ -72,19 +77,18 @@ def one_seed_drop_prob(spec: Spec, spatial: tuple[int, ...], block: int) -> floa
 
 
 def check_seeds(ctx: Context, case: SeedCase) -> CheckResult:
-    label = f"{fmt_shape(case.spatial)} b={case.block}"
-    return guarded(CHECK, label, lambda: _measure(ctx, case, label))
+    return ctx.guarded(case.label(), lambda: _measure(ctx, case))
 
 
-def _measure(ctx: Context, case: SeedCase, label: str) -> CheckResult:
+def _measure(ctx: Context, case: SeedCase) -> CheckResult:
     from scipy.stats import chisquare
 
-    spec, spatial = ctx.spec, case.spatial
+    spec, spatial, label = ctx.spec, case.spatial, case.label()
     block = tuple(min(case.block, s) for s in spatial)
     ranges = [start_range(s, b, spec.seed_region) for s, b in zip(spatial, block)]
     bins = tuple(hi - lo + 1 for lo, hi in ranges)
     drop = one_seed_drop_prob(spec, spatial, case.block)
-    per_call = max(2, ctx.budget.seed_masks // CALLS)
+    per_call = max(2, ctx.sizes["masks"] // CALLS)
     # A call whose masks are all identical (an implementation sharing the
     # axis, claimed or not) counts once.
     batch, channels = batch_layout(per_call, spec.share_batch)
@@ -110,10 +114,9 @@ def _measure(ctx: Context, case: SeedCase, label: str) -> CheckResult:
     region = f"{spec.seed_region} region ({'x'.join(map(str, bins))} positions)"
     data = {"blocks": total, "outside": outside, "positions": list(bins), "drop_prob": drop}
     if whole == 0:
-        return CheckResult(
-            CHECK,
+        return ctx.result(
             label,
-            "skipped",
+            Status.SKIPPED,
             "no whole block",
             f"lone {fmt_shape(block)} blocks",
             f"no lone block has the claimed size {fmt_shape(block)}: positions cannot be "
@@ -121,20 +124,18 @@ def _measure(ctx: Context, case: SeedCase, label: str) -> CheckResult:
             data,
         )
     if outside:
-        return CheckResult(
-            CHECK,
+        return ctx.result(
             label,
-            "fail",
+            Status.FAIL,
             f"{outside}/{total} outside",
             f"0 outside, p ≥ {P_FAIL:g}",
             f"{outside} of {total} lone blocks start outside the claimed {region}",
             data,
         )
     if total < MIN_PER_BIN * counts.size:
-        return CheckResult(
-            CHECK,
+        return ctx.result(
             label,
-            "skipped",
+            Status.SKIPPED,
             f"{total} lone blocks",
             f"≥ {MIN_PER_BIN * counts.size}",
             f"too few lone blocks at p={drop:.3f} for a chi-square test over the {region}",
@@ -144,13 +145,24 @@ def _measure(ctx: Context, case: SeedCase, label: str) -> CheckResult:
     ok = pvalue >= P_FAIL
     data["pvalue"] = pvalue
     empty = int((counts == 0).sum())
-    return CheckResult(
-        CHECK,
+    return ctx.result(
         label,
-        "pass" if ok else "fail",
+        ok,
         f"p = {pvalue:.2g}",
         f"p ≥ {P_FAIL:g}",
         f"{total} lone blocks over the {region}"
         + ("" if ok else f": not uniform ({empty} positions never used)"),
         data,
     )
+
+
+CHECK = register(
+    Check(
+        "seed positions",
+        "in masks holding one block, the block's start is uniform over\n"
+        "the claimed region: starts outside fail; chi-square (SciPy) fails at p < 1e-6.",
+        seed_cases,
+        check_seeds,
+        sizes={"full": {"masks": 8192}, "quick": {"masks": 3072}},
+    )
+)

@@ -4,30 +4,31 @@ print a summary, write the report folder and return the exit code."""
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import importlib
 import json
 import shlex
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .._validation import NORMALIZE_RULES, SEED_REGIONS
 from ..cli import FIGURES_NOTE, has_matplotlib, non_negative_int
 from .budget import BUDGETS, Budget
-from .checks import NAMES, plan
 from .implementation import Implementation, as_implementation
-from .page import SUMMARY_COLUMNS, summary_rows, write_page
+from .page import write_page
 from .probe import ImplementationError, Probe, Unsupported, describe_error
+from .registry import check_names, select
 from .report import Report
-from .spec import SPECS, Spec, resolve_spec
-from .targets import TARGETS, Target, available
-from .validator import MAX_SEED, validate
+from .spec import SPEC_GAMMAS, SPECS, resolve_spec
+from .summary import summary_table
+from .targets import Target, available
+from .validator import MAX_SEED, plan, validate
 
-__all__ = ["EXIT_FAIL", "EXIT_OK", "EXIT_USAGE", "Job", "add_arguments", "command", "exit_code"]
+__all__ = ["EXIT_FAIL", "EXIT_OK", "EXIT_USAGE", "add_arguments", "command", "exit_code"]
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -49,22 +50,11 @@ validates your own callable instead, against --spec and the overrides.
 """
 
 # The figures show the reference's two main modes and every third-party target.
-_FIGURE_TARGETS = {"dropblock_core paper", "dropblock_core exact"} | {
-    t.name for t in TARGETS if t.third_party
-}
+_FIGURE_MODES = {"dropblock_core paper", "dropblock_core exact"}
 
 
-@dataclasses.dataclass(frozen=True)
-class Job:
-    """One implementation to validate."""
-
-    name: str
-    spec: Spec
-    ndim: int
-    build: Callable[[], Implementation]
-    note: str = ""
-    figures: bool = True
-    budget: str = ""  # a named budget for this job; "" = the run's
+def _in_figures(target: Target) -> bool:
+    return target.ndim == 2 and (target.third_party or target.name in _FIGURE_MODES)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -95,23 +85,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="validate your own fn(x, drop_prob, block_size) or wrapped Implementation",
     )
     add("--spec", choices=sorted(SPECS), default="paper", help="the spec --target claims")
-    add("--gamma", choices=("paper", "exact", "naive"), help="--target: override the gamma rule")
-    add("--seed-region", choices=("valid", "full"), help="--target: override the seed region")
+    add("--gamma", choices=SPEC_GAMMAS, help="--target: override the gamma rule")
+    add("--seed-region", choices=SEED_REGIONS, help="--target: override the seed region")
     add("--share-channels", action=argparse.BooleanOptionalAction, help="--target: override")
     add("--share-batch", action=argparse.BooleanOptionalAction, help="--target: override")
     add(
         "--normalize",
-        choices=("global", "per_sample", "expected", "none"),
+        choices=NORMALIZE_RULES,
         help="--target: override the rescale rule",
     )
     add("--channels-last", action="store_true", help="--target takes (batch, *spatial, channels)")
     add("--ndim", type=int, choices=(1, 2, 3), default=2, help="--target: its spatial rank")
+    names = check_names()
     add(
         "--checks",
         nargs="+",
-        choices=NAMES,
+        choices=names,
         metavar="CHECK",
-        help="run only these checks: " + ", ".join(repr(n) for n in NAMES),
+        help="run only these checks: " + ", ".join(repr(n) for n in names),
     )
     add("--quick", action="store_true", help="smaller samples: looser bounds, faster")
     add("--seed", type=_seed, default=0, help="seed of every check (default 0)")
@@ -157,14 +148,14 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     return {name: getattr(args, name) for name in names}
 
 
-def _jobs(args: argparse.Namespace) -> tuple[list[Job], list[str]]:
+def _selected(args: argparse.Namespace) -> tuple[list[Target], list[str]]:
     """What to validate, and a line for each selected target that is not installed."""
     if args.target:
         if args.only or args.reference_only:
             raise ValueError("--only and --reference-only select built-in targets, not --target")
         impl = as_implementation(_load(args.target), channels_last=args.channels_last or None)
         spec = resolve_spec(args.spec, **_overrides(args))
-        return [Job(args.target, spec, args.ndim, lambda: impl)], []
+        return [Target(args.target, spec, lambda: impl, ndim=args.ndim)], []
     if any(v is not None for v in _overrides(args).values()) or args.channels_last:
         raise ValueError("spec overrides and --channels-last apply to --target only")
     ready, missing = available(reference_only=args.reference_only)
@@ -174,13 +165,9 @@ def _jobs(args: argparse.Namespace) -> tuple[list[Job], list[str]]:
 
     # Targets run in TARGETS order: the torch-based ones first, because
     # torchvision 0.29.1 segfaults when imported after TensorFlow 2.21.
-    jobs = [
-        Job(t.name, t.claims, t.ndim, t.build, t.source, t.name in _FIGURE_TARGETS, t.budget)
-        for t in ready
-        if chosen(t)
-    ]
+    targets = [t for t in ready if chosen(t)]
     lines = [f"{t.name} (needs {', '.join(m)})" for t, m in missing if chosen(t)]
-    if not jobs:
+    if not targets:
         wanted = " ".join(f"--only {text!r}" for text in args.only)
         if lines:
             raise ValueError(
@@ -188,7 +175,7 @@ def _jobs(args: argparse.Namespace) -> tuple[list[Job], list[str]]:
             )
         names = ", ".join(repr(t.name) for t in ready)
         raise ValueError(f"no installed target matches {wanted}; installed targets: {names}")
-    return jobs, lines
+    return targets, lines
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -216,13 +203,13 @@ def _example_masks(impl: Implementation, seed: int) -> np.ndarray | str:
 
 
 def _validate_all(
-    jobs: Sequence[Job], checks: Sequence[str], budget: Budget, seed: int, console: Any
+    targets: Sequence[Target], checks: Sequence[str], budget: Budget, seed: int, console: Any
 ) -> tuple[list[Report], dict[str, np.ndarray], list[str]]:
-    """Validate every job under a progress bar; broken installs are skipped."""
+    """Validate every target under a progress bar; broken installs are skipped."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     def steps(ndim: int) -> int:
-        return sum(1 for name, _ in plan(ndim) if name in checks)
+        return len(plan(ndim, select(checks)))
 
     reports: list[Report] = []
     examples: dict[str, np.ndarray] = {}
@@ -234,50 +221,42 @@ def _validate_all(
         TimeElapsedColumn(),
     )
     with Progress(*columns, console=console) as progress:
-        task = progress.add_task("validating", total=sum(steps(j.ndim) for j in jobs))
-        for job in jobs:
+        task = progress.add_task("validating", total=sum(steps(t.ndim) for t in targets))
+        for target in targets:
             done = progress.tasks[0].completed
             try:
-                impl = job.build()
+                impl = target.build()
             except Exception as exc:  # installed but broken, e.g. a torch/torchvision mismatch
-                broken.append(f"{job.name} (import failed: {exc})")
-                progress.update(task, completed=done + steps(job.ndim))
+                broken.append(f"{target.name} (import failed: {exc})")
+                progress.update(task, completed=done + steps(target.ndim))
                 continue
 
-            def show(i: int, n: int, check: str, job: Job = job, done: float = done) -> None:
-                progress.update(task, completed=done + i, description=f"{job.name}: {check}")
+            def show(i: int, n: int, check: str, name: str = target.name, at: float = done) -> None:
+                progress.update(task, completed=at + i, description=f"{name}: {check}")
 
             report = validate(
                 impl,
-                spec=job.spec,
-                ndim=job.ndim,
+                spec=target.claims,
+                ndim=target.ndim,
                 checks=checks,
-                budget=BUDGETS[job.budget] if job.budget else budget,
+                budget=BUDGETS[target.budget] if target.budget else budget,
                 seed=seed,
-                name=job.name,
+                name=target.name,
                 progress=show,
             )
-            report.note = job.note
+            report.note = target.source
             reports.append(report)
-            if job.ndim == 2 and job.figures:
+            if _in_figures(target):
                 example = _example_masks(impl, seed)
                 if isinstance(example, str):
                     report.note = f"{report.note} No example masks: {example}.".strip()
                 else:
-                    examples[job.name] = example
+                    examples[target.name] = example
     return reports, examples, broken
 
 
 def _print_summary(console: Any, reports: Sequence[Report], title: str) -> None:
-    from rich.table import Table
-
-    table = Table(title=title)
-    for column in SUMMARY_COLUMNS:
-        table.add_column(column, overflow="fold")
-    for row in summary_rows(reports):
-        style = "green" if row[2] == "PASS" else "bold red"
-        table.add_row(*row[:2], f"[{style}]{row[2]}[/]", *row[3:])
-    console.print(table)
+    console.print(summary_table(reports, title))
     for report in reports:
         for r in report.failures:
             console.print(f"[red]FAIL[/] {report.target} | {r.check} {r.case}: {r.explanation}")
@@ -290,13 +269,13 @@ def command(args: argparse.Namespace, argv: Sequence[str] | None = None) -> int:
 
     if args.list:
         return _list(args)
-    jobs, missing = _jobs(args)
+    targets, missing = _selected(args)
     _check_writable(args.out, args.json)
     console = Console(width=140)
     budget = BUDGETS["quick" if args.quick else "full"]
-    checks = list(args.checks or NAMES)
+    checks = list(args.checks or check_names())
     start = time.perf_counter()
-    reports, examples, broken = _validate_all(jobs, checks, budget, args.seed, console)
+    reports, examples, broken = _validate_all(targets, checks, budget, args.seed, console)
     seconds = time.perf_counter() - start
     _print_summary(
         console, reports, f"DropBlock conformance ({budget.name} budget, {seconds:.0f} s)"

@@ -1,41 +1,14 @@
-"""What every check receives, and how exceptions become verdicts."""
+"""The rescale rules: the factor each would apply, how far kept values are
+from it, and the tolerance a dtype allows (shared by the rescale, edge-case
+and gradient checks)."""
 
 from __future__ import annotations
 
-import dataclasses
 import math
-from collections.abc import Callable
 
 import numpy as np
 
-from ..budget import Budget
-from ..probe import ImplementationError, Probe, Unsupported
-from ..result import CheckResult
-from ..spec import Spec
-
-__all__ = ["Context", "closest_rule", "guarded", "rescale_error", "scale_candidates", "tolerance"]
-
-
-@dataclasses.dataclass(frozen=True)
-class Context:
-    """The probe, the claimed spec, the sample sizes and the spatial rank the
-    implementation is built for (its cases are required; other ranks optional)."""
-
-    probe: Probe
-    spec: Spec
-    budget: Budget
-    ndim: int
-
-
-def guarded(check: str, case: str, body: Callable[[], CheckResult]) -> CheckResult:
-    """Run ``body``; an implementation that raises gives ``unsupported`` (an
-    optional input) or ``fail`` (a required one)."""
-    try:
-        return body()
-    except Unsupported as exc:
-        return CheckResult(check, case, "unsupported", "raised", "-", f"not supported: {exc}")
-    except ImplementationError as exc:
-        return CheckResult(check, case, "fail", "raised", "no exception", str(exc))
+__all__ = ["closest_rule", "rescale_error", "rule_errors", "scale_candidates", "tolerance"]
 
 
 def tolerance(dtype: np.dtype) -> float:
@@ -94,6 +67,17 @@ def rescale_error(x: np.ndarray, y: np.ndarray, scale: np.ndarray) -> float:
     return float(err.max()) if math.isfinite(float(err.max())) else math.inf
 
 
+def rule_errors(x: np.ndarray, y: np.ndarray, drop_prob: float) -> dict[str, float]:
+    """Largest relative error of the kept values under each rescale rule.
+
+    >>> x = np.ones((2, 1, 4)); y = x.copy(); y[0, 0, :2] = 0; y[y != 0] *= 8 / 6
+    >>> {k: round(v, 3) for k, v in rule_errors(x, y, 0.25).items()}
+    {'global': 0.0, 'per_sample': 0.333, 'expected': 0.0, 'none': 0.333}
+    """
+    candidates = scale_candidates(y == 0, drop_prob)
+    return {rule: rescale_error(x, y, scale) for rule, scale in candidates.items()}
+
+
 def closest_rule(x: np.ndarray, y: np.ndarray, drop_prob: float) -> tuple[str, float]:
     """The rescale rule that best explains the kept values, and its error.
     Edge cases use it so that a wrong rule is reported once, by the rescale check.
@@ -102,8 +86,6 @@ def closest_rule(x: np.ndarray, y: np.ndarray, drop_prob: float) -> tuple[str, f
     >>> closest_rule(x, y, 0.25)
     ('none', 0.0)
     """
-    errors = {
-        rule: rescale_error(x, y, s) for rule, s in scale_candidates(y == 0, drop_prob).items()
-    }
+    errors = rule_errors(x, y, drop_prob)
     rule = min(errors, key=errors.__getitem__)
     return rule, errors[rule]
