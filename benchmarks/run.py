@@ -1,7 +1,7 @@
 """Run every benchmark in one process per suite and print the ratios.
 
     python benchmarks/run.py                 # core + every adapter suite
-    python benchmarks/run.py --only core     # one suite: core, torch, tf, jax
+    python benchmarks/run.py --only core     # one suite: core, torch, tf, jax, keras
     python benchmarks/run.py --quick         # small shapes (smoke run)
 
 The core suite is ``dropblock_core.benchmark`` (also ``dropblock-core bench``);
@@ -19,7 +19,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 RESNET_SHAPES = [(32, 256, 56, 56), (32, 512, 28, 28), (32, 1024, 14, 14), (32, 2048, 7, 7)]
-ADAPTER_SUITES = ("torch", "tf", "jax")
+ADAPTER_SUITES = ("torch", "tf", "jax", "keras")  # keras: one process per Keras backend
 
 
 def _print_rows(title: str, rows: list[dict]) -> None:

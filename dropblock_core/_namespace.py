@@ -2,22 +2,22 @@
 
 Detection never imports a deep-learning framework: array-api-compat looks classes
 up in ``sys.modules``, so a framework that was not imported cannot be "detected".
+TensorFlow has no array-API namespace; its tensors get the small one in
+:mod:`dropblock_core._namespace_tf`, imported only when such a tensor arrives.
 """
 
 from __future__ import annotations
 
+import sys
 from types import ModuleType
 from typing import Any
 
 import array_api_compat
 import numpy as np
 from array_api_compat import (
-    array_namespace,
-    device,
     is_array_api_obj,
     is_cupy_namespace,
     is_jax_namespace,
-    is_lazy_array,
     is_numpy_namespace,
     is_torch_namespace,
 )
@@ -31,11 +31,49 @@ __all__ = [
     "is_jax_namespace",
     "is_lazy_array",
     "is_numpy_namespace",
+    "is_tensorflow_array",
+    "is_tensorflow_namespace",
     "is_torch_namespace",
     "resolve_namespace",
     "wide_float_dtype",
     "word_dtype",
 ]
+
+
+def is_tensorflow_array(x: Any) -> bool:
+    """Whether ``x`` is a TensorFlow tensor or variable (without importing TensorFlow)."""
+    tf = sys.modules.get("tensorflow")
+    return tf is not None and isinstance(x, (tf.Tensor, tf.Variable))
+
+
+def is_tensorflow_namespace(xp: ModuleType) -> bool:
+    """Whether ``xp`` is the core's TensorFlow namespace (:mod:`._namespace_tf`)."""
+    return getattr(xp, "__name__", None) == "dropblock_core._namespace_tf"
+
+
+def array_namespace(*xs: Any) -> ModuleType:
+    """The array-API namespace of ``xs``: array-api-compat's, or
+    :mod:`dropblock_core._namespace_tf` for TensorFlow tensors."""
+    if any(is_tensorflow_array(x) for x in xs):
+        from . import _namespace_tf
+
+        return _namespace_tf
+    return array_api_compat.array_namespace(*xs)
+
+
+def device(x: Any) -> Any:
+    """The device of ``x`` (a TensorFlow tensor's device string)."""
+    if is_tensorflow_array(x):
+        return x.device
+    return array_api_compat.device(x)
+
+
+def is_lazy_array(x: Any) -> bool:
+    """Whether ``x``'s values cannot be read without leaving a graph: a JAX
+    tracer, a TensorFlow graph tensor, ..."""
+    if is_tensorflow_array(x):
+        return not sys.modules["tensorflow"].executing_eagerly()  # in tf.function or XLA
+    return array_api_compat.is_lazy_array(x)
 
 
 def default_namespace() -> ModuleType:

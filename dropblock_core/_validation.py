@@ -132,9 +132,9 @@ def is_traced(value: Any) -> bool:
         return False
     if jax is not None and isinstance(value, jax.Array):
         return False  # concrete
-    from ._namespace import is_array_api_obj, is_lazy_array
+    from ._namespace import is_array_api_obj, is_lazy_array, is_tensorflow_array
 
-    return is_array_api_obj(value) and is_lazy_array(value)
+    return (is_array_api_obj(value) or is_tensorflow_array(value)) and is_lazy_array(value)
 
 
 def check_counter(value: Any, name: str, bits: int) -> Any:

@@ -2,8 +2,10 @@
 
 Two expansions give the same mask: a sparse one for NumPy (each seed writes
 its block, O(dropped cells) work) and a dense one using only standard array
-operations (a separable box dilation by shifted ORs, ``log2(block)`` per
-element and axis), which serves every other namespace.
+operations (a separable box dilation by doubling: ``ceil(log2(block))`` ORs of
+shifted slices per cell and axis), which serves every other namespace. The
+dense one slices and reshapes only along known sizes, so the batch size may be
+unknown (a TensorFlow graph tensor).
 
 ``drop_prob`` is a Python float (gamma solved on the host; masks are the same
 bits on every namespace) or a 0-d real array of the computing namespace,
@@ -383,6 +385,21 @@ def _expand_numpy(
     return mask
 
 
+def _along(axis: int, part: slice) -> tuple[slice, ...]:
+    return (slice(None),) * axis + (part, ...)
+
+
+def _zeros_along(seeds: Any, axis: int, length: int, xp: ModuleType) -> Any:
+    """Zeros shaped like ``seeds`` but ``length`` long along ``axis``, built from a
+    slice of ``seeds`` (so the other sizes, e.g. an unknown batch, carry over)."""
+    zeros = xp.zeros_like(seeds[_along(axis, slice(0, 1))])
+    count = 1
+    while count < length:
+        zeros = xp.concat((zeros, zeros), axis=axis)
+        count *= 2
+    return zeros[_along(axis, slice(0, length))]
+
+
 def _dilate_axis(seeds: Any, axis: int, size: int, block: int, offset: int, xp: ModuleType) -> Any:
     """OR of the seeds whose block covers each cell, along one axis.
 
@@ -392,34 +409,32 @@ def _dilate_axis(seeds: Any, axis: int, size: int, block: int, offset: int, xp: 
     ``i``: built by doubling (windows of 1, 2, 4, ... cells, then one last
     overlapping OR), ``ceil(log2(block))`` boolean ORs per cell.
     """
-
-    def cells(a: Any, start: int, length: int) -> Any:
-        return a[(slice(None),) * axis + (slice(start, start + length), ...)]
-
-    def falses(length: int) -> Any:
-        pad_shape = list(seeds.shape)
-        pad_shape[axis] = length
-        return xp.broadcast_to(xp.zeros_like(cells(seeds, 0, 1)), tuple(pad_shape))
-
     front = block - 1 - offset
     back = size + block - 1 - front - seeds.shape[axis]  # window i ends at i + block - 1
-    window = xp.concat((falses(front), seeds, falses(back)), axis=axis)
+    pieces = [_zeros_along(seeds, axis, front, xp)] if front else []
+    pieces += [seeds] + ([_zeros_along(seeds, axis, back, xp)] if back else [])
+    window = xp.concat(tuple(pieces), axis=axis) if len(pieces) > 1 else seeds
     width = 1
     while width < block:
         step = min(width, block - width)  # the last step may overlap: OR is idempotent
         length = window.shape[axis] - step
-        window = xp.logical_or(cells(window, 0, length), cells(window, step, length))
+        window = xp.logical_or(
+            window[_along(axis, slice(0, length))], window[_along(axis, slice(step, step + length))]
+        )
         width += step
-    return cells(window, 0, size)
+    return window[_along(axis, slice(0, size))]
 
 
 def _expand_dense(plan: MaskPlan, seeds: Any, xp: ModuleType) -> Any:
-    """Dense expansion with standard operations only."""
-    dropped = xp.reshape(seeds, plan.grid)
-    for d, (size, b, o) in enumerate(zip(plan.spatial, plan.block, plan.offsets)):
-        dropped = _dilate_axis(dropped, 2 + d, size, b, o, xp)
-    keep = xp.logical_not(dropped)
+    """Dense expansion with standard operations only. The batch size is taken
+    from ``seeds`` (a multiple of the per-sample seed grid); a channels-last
+    mask transposes the seed grid, which is smaller than the mask, first."""
+    dropped = xp.reshape(seeds, (-1, *plan.grid[1:]))
+    ndim = len(plan.spatial)
+    first = 2
     if plan.channels_last:
-        ndim = len(plan.spatial)
-        keep = xp.permute_dims(keep, (0, *range(2, 2 + ndim), 1))
-    return keep
+        dropped = xp.permute_dims(dropped, (0, *range(2, 2 + ndim), 1))
+        first = 1
+    for d, (size, b, o) in enumerate(zip(plan.spatial, plan.block, plan.offsets)):
+        dropped = _dilate_axis(dropped, first + d, size, b, o, xp)
+    return xp.logical_not(dropped)

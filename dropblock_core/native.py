@@ -5,7 +5,7 @@ Threefry words once every group of 32 positions is done, but only eagerly: in a
 compiled graph a Python loop cannot stop early, so the standard graph path
 draws all 32 words of every group. With seeds rare (gamma ~ 0.002-0.02) almost
 every group is done after its first word pair, so a namespace whose compiler
-has a loop primitive (``jax.lax.while_loop``; ``tf.while_loop`` would do) draws
+has a loop primitive (``jax.lax.while_loop``, ``tf.while_loop``) draws
 further pairs only while some group needs one.
 
 A *group-bits* function ``(key, thresholds, groups, xp, device) -> bits``
@@ -29,7 +29,7 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
-from ._namespace import is_jax_namespace
+from ._namespace import is_jax_namespace, is_tensorflow_namespace
 
 __all__ = ["NATIVE_GROUP_BITS", "GroupBits", "native_group_bits"]
 
@@ -37,6 +37,7 @@ GroupBits = Callable[[tuple, Any, Any, ModuleType, Any], Any]
 
 NATIVE_GROUP_BITS: tuple[tuple[Callable[[ModuleType], bool], str], ...] = (
     (is_jax_namespace, "dropblock_core._native_jax:group_bits"),
+    (is_tensorflow_namespace, "dropblock_core._native_tf:group_bits"),
 )
 
 

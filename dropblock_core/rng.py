@@ -223,7 +223,7 @@ def seed_bits(
     if not isinstance(gamma, float):  # gamma == 1: every position is a seed
         bits = xp.where(gamma >= 1.0, xp.full_like(bits, MASK32), bits)
     lanes = xp.arange(GROUP, dtype=word, device=device)
-    dense = ((bits[:, None] >> lanes[None, :]) & one) != 0
+    dense = (xp.bitwise_right_shift(bits[:, None], lanes[None, :]) & one) != 0
     return xp.reshape(dense, (n_groups * GROUP,))[:total]
 
 
@@ -253,7 +253,7 @@ def bits_all_rounds(key: tuple, thresholds: Any, groups: Any, xp: ModuleType, de
     one = xp.asarray(1, dtype=word, device=device)
     zero = xp.asarray(0, dtype=word, device=device)
     # Positions strictly increase, so the bits are distinct and a sum is an OR.
-    return xp.sum(xp.where(hit, one << shift, zero), axis=1, dtype=word)
+    return xp.sum(xp.where(hit, xp.bitwise_left_shift(one, shift), zero), axis=1, dtype=word)
 
 
 def initial_state(n_groups: int, word: Any, xp: ModuleType, device: Any) -> tuple[Any, Any, Any]:
@@ -273,7 +273,7 @@ def take_round(
     hit = alive & (pos < GROUP)
     one = xp.ones_like(bits)
     shift = xp.astype(xp.where(hit, pos, xp.zeros_like(pos)), bits.dtype)
-    bits = bits | xp.where(hit, one << shift, xp.zeros_like(bits))
+    bits = bits | xp.where(hit, xp.bitwise_left_shift(one, shift), xp.zeros_like(bits))
     return pos, bits, hit & (pos < GROUP - 1)
 
 

@@ -50,9 +50,9 @@ def threefry2x32(key: tuple[Any, Any], counter: tuple[Any, Any], xp: ModuleType)
     def add(a: Any, b: Any) -> Any:
         return (a + b) & MASK32 if masked else a + b
 
-    def rotl(x: Any, r: int) -> Any:
-        left = (x << r) & MASK32 if masked else x << r
-        return left | (x >> (32 - r))
+    def rotl(x: Any, r: int) -> Any:  # the standard's shift functions (TensorFlow has no <<)
+        left = xp.bitwise_left_shift(x, r)
+        return (left & MASK32 if masked else left) | xp.bitwise_right_shift(x, 32 - r)
 
     k0, k1 = (xp.asarray(k, dtype=dtype) if isinstance(k, int) else k for k in key)
     ks = _key_schedule(k0, k1)

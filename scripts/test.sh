@@ -9,5 +9,5 @@ PYTHON="${PYTHON:-python3}"
 PIP=(.venv/bin/python -m pip install --quiet --disable-pip-version-check)
 "${PIP[@]}" --upgrade pip
 "${PIP[@]}" torch==2.13.0                     # the CPU wheel (a bare `torch` pulls CUDA)
-"${PIP[@]}" -e ".[test,jax,flax,equinox,tensorflow,docs,validate]"
+"${PIP[@]}" -e ".[test,jax,flax,equinox,tensorflow,keras,docs,validate]"
 exec .venv/bin/python -m pytest "$@"

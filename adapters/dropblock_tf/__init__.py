@@ -1,11 +1,13 @@
-"""DropBlock for TensorFlow and Keras 3 (TensorFlow backend), over ``dropblock_core``.
+"""DropBlock for raw TensorFlow tensors, over ``dropblock_core``.
 
-``dropblock`` is the functional form; ``DropBlock1D``, ``DropBlock2D`` and
-``DropBlock3D`` are Keras layers with a saved step counter and the paper's
-schedule. Masks are built by the NumPy core (TensorFlow has no array-API
-namespace): imported with DLPack eagerly, through ``tf.numpy_function`` in a
-graph. They are bit-identical to ``dropblock_core.sample_mask`` for the same
-seed, step and replica.
+``dropblock`` is the functional form for ``tf.Tensor`` code (whatever Keras
+backend is active). Eagerly its mask is built by the NumPy core and imported
+with DLPack (no copy); inside ``tf.function`` (with or without XLA) it is built
+in the graph with TensorFlow ops. Either way it is bit-identical to
+``dropblock_core.sample_mask`` for the same seed, step and replica.
+
+``DropBlock1D``, ``DropBlock2D`` and ``DropBlock3D`` are the Keras 3 layers of
+:mod:`dropblock_keras` (the same classes), kept here so old imports work.
 
 >>> import tensorflow as tf, dropblock_tf
 >>> y = dropblock_tf.dropblock(tf.ones((2, 14, 14, 3)), 0.1, 7, seed=0)

@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import numbers
+import secrets
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import tensorflow as tf
+from dropblock_keras._tensorflow import apply_keep_mask, graph_keep_mask, import_numpy
 
 from dropblock_core._validation import check_choice, check_flag, check_uint, normalize_block_size
+from dropblock_core.apply import keep_scale
 from dropblock_core.config import DropBlockConfig
-
-from ._mask import keep_mask
+from dropblock_core.masks import plan_mask, sample_planned_mask
 
 __all__ = [
     "DATA_FORMATS",
     "FLOAT_DTYPES",
-    "apply_keep_mask",
     "as_float_tensor",
     "check_counter",
     "dropblock",
@@ -56,47 +58,72 @@ def check_counter(value: Any, name: str) -> int | tf.Tensor:
     return value
 
 
-def apply_keep_mask(x: tf.Tensor, mask: tf.Tensor, scale: tf.Tensor) -> tf.Tensor:
-    """``x * scale`` where ``mask`` is True, 0 elsewhere, in ``x``'s dtype.
-
-    float16 and bfloat16 are scaled in float32 and rounded once, as the core does.
-
-    >>> import tensorflow as tf
-    >>> x = tf.constant([1.0, 2.0, 3.0], tf.float16)
-    >>> apply_keep_mask(x, tf.constant([True, False, True]), tf.constant(1.5)).numpy()
-    array([1.5, 0. , 4.5], dtype=float16)
-    """
-    if x.dtype in (tf.float32, tf.float64):
-        kept = x * scale
-    else:
-        kept = tf.cast(tf.cast(x, scale.dtype) * scale, x.dtype)
-    return tf.where(mask, kept, tf.zeros((), x.dtype))
+def _eager_value(value: Any) -> int | None:
+    """A Python int, or an eager integer tensor's value; ``None`` inside a graph."""
+    if isinstance(value, int):
+        return value
+    return int(value.numpy()) if hasattr(value, "numpy") and tf.executing_eagerly() else None
 
 
 def dropblock_tensor(
     x: tf.Tensor,
     config: DropBlockConfig,
     *,
+    seed: int | tf.Tensor | None,
     step: int | tf.Tensor,
     replica: int | tf.Tensor,
     channels_last: bool,
-    scheduled: bool,
 ) -> tf.Tensor:
-    """DropBlock (training mode) of a floating tensor with a validated config;
-    shared by :func:`dropblock` and the Keras layers."""
+    """DropBlock (training mode) of a floating tensor with a validated config.
+
+    Eagerly the NumPy core builds the mask (sparse) and it is imported without
+    copying; in a graph it is built with TensorFlow ops (XLA compiles it), for
+    any batch size. ``seed=None`` draws a fresh seed per call: on the host, or
+    in the graph (``tf.random.uniform``).
+    """
     rank = x.shape.rank
-    if rank is not None:
-        if rank < 3:
-            last, first = "(batch, *spatial, channels)", "(batch, channels, *spatial)"
-            layout = last if channels_last else first
-            raise ValueError(f"x must have shape {layout} with a spatial axis, got {x.shape}")
-        normalize_block_size(config.block_size, rank - 2)
-    if not scheduled and config.drop_prob == 0.0:
+    if rank is None:
+        raise ValueError("x must have a known rank inside a graph (DropBlock plans its mask)")
+    if rank < 3:
+        last, first = "(batch, *spatial, channels)", "(batch, channels, *spatial)"
+        layout = last if channels_last else first
+        raise ValueError(f"x must have shape {layout} with a spatial axis, got {x.shape}")
+    normalize_block_size(config.block_size, rank - 2)
+    if config.drop_prob == 0.0:
         return x
-    mask, scale = keep_mask(
-        x, config, step=step, replica=replica, channels_last=channels_last, scheduled=scheduled
-    )
-    return apply_keep_mask(x, mask, scale)
+    values = [_eager_value(v) for v in (step, replica)]
+    if tf.executing_eagerly() and None not in values:
+        plan = plan_mask(
+            tuple(x.shape),
+            config.drop_prob,
+            config.block_size,
+            channels_last=channels_last,
+            **config.core_kwargs(),
+        )
+        mask = sample_planned_mask(
+            plan,
+            seed=secrets.randbits(64) if seed is None else seed,
+            step=values[0],
+            replica=values[1],
+            stream="counter",
+        )
+        scale = keep_scale(mask, config.drop_prob, config.normalize, np, np.float64)
+        return apply_keep_mask(x, import_numpy(mask), config.drop_prob, config.normalize, scale)
+    else:
+        if seed is None:
+            seed = tf.random.uniform((), maxval=2**31 - 1, dtype=tf.int64)
+        mask = graph_keep_mask(
+            x,
+            config,
+            config.drop_prob,
+            seed=seed,
+            step=step,
+            replica=replica,
+            channels_last=channels_last,
+        )
+        if mask is None:
+            return x
+    return apply_keep_mask(x, mask, config.drop_prob, config.normalize)
 
 
 def dropblock(
@@ -126,8 +153,9 @@ def dropblock(
     draws a fresh mask on every call. ``step`` and ``replica`` may be scalar
     integer tensors (e.g. a step variable inside ``tf.function``).
     ``training=False`` or ``drop_prob == 0`` returns ``x`` unchanged. Works
-    eagerly and inside ``tf.function`` (not under XLA: the mask is built by
-    NumPy). Other parameters are those of :func:`dropblock_core.dropblock`.
+    eagerly (the NumPy core, imported with DLPack) and inside ``tf.function``
+    with or without XLA (TensorFlow ops; the rank and the non-batch sizes must
+    be known there). Other parameters are those of :func:`dropblock_core.dropblock`.
 
     >>> import numpy as np, tensorflow as tf, dropblock_core
     >>> x = tf.ones((2, 14, 14, 4))
@@ -161,8 +189,8 @@ def dropblock(
     return dropblock_tensor(
         x,
         config,
+        seed=seed,
         step=step,
         replica=replica,
         channels_last=data_format == "channels_last",
-        scheduled=False,
     )

@@ -41,7 +41,9 @@ MODULES = {
     "dropblock_core.config": "the adapters' shared configuration",
     "dropblock_core.conformance": "the conformance validator",
     "dropblock_torch": "PyTorch",
-    "dropblock_tf": "TensorFlow and Keras",
+    "dropblock_keras": "Keras 3 on every backend",
+    "dropblock_keras.compat.keras_cv": "the keras-cv compatible alias",
+    "dropblock_tf": "TensorFlow tensors",
     "dropblock_jax": "JAX",
 }
 
@@ -51,8 +53,17 @@ _ROLE = re.compile(
 
 
 @functools.cache
+def _loader() -> griffe.GriffeLoader:
+    """One loader for every package, so aliases between them resolve
+    (``dropblock_tf``'s layers are ``dropblock_keras``'s)."""
+    return griffe.GriffeLoader(search_paths=SEARCH_PATHS)
+
+
+@functools.cache
 def _package(name: str) -> griffe.Object:
-    return griffe.load(name, search_paths=SEARCH_PATHS)
+    for package in dict.fromkeys(m.partition(".")[0] for m in MODULES):
+        _loader().load(package)
+    return _loader().modules_collection[name]
 
 
 def _load(module: str) -> griffe.Object:

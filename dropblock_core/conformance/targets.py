@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -113,6 +114,15 @@ def _dropblock_torch_function() -> Implementation:
         lambda t, p, b: torch_dropblock(t, p, b),
         fn_eval=lambda t, p, b: torch_dropblock(t, p, b, training=False),
     )
+
+
+def _dropblock_keras_layer(ndim: int) -> Implementation:
+    """``dropblock_keras.DropBlock2D``/``3D`` with its defaults, on the installed
+    Keras backend (``KERAS_BACKEND``): masks in the backend's own arrays."""
+    import dropblock_keras
+
+    cls = dropblock_keras.DropBlock2D if ndim == 2 else dropblock_keras.DropBlock3D
+    return wrap_keras_layer(lambda p, b: cls(p, b, data_format="channels_last"))
 
 
 def _torchvision(ndim: int) -> Implementation:
@@ -354,6 +364,23 @@ TARGETS: tuple[Target, ...] = (
         requires=("dropblock", "torch"),
         ndim=3,
         source="dropblock.DropBlock3D docstring: an extension of the paper to 3-D",
+    ),
+    Target(
+        f"dropblock_keras DropBlock2D ({os.environ.get('KERAS_BACKEND', 'tensorflow')})",
+        _EXACT,
+        lambda: _dropblock_keras_layer(2),
+        requires=("keras", "dropblock_keras"),
+        third_party=False,
+        source="This project's Keras 3 layer, defaults, on the installed Keras backend.",
+    ),
+    Target(
+        f"dropblock_keras DropBlock3D ({os.environ.get('KERAS_BACKEND', 'tensorflow')})",
+        _EXACT,
+        lambda: _dropblock_keras_layer(3),
+        requires=("keras", "dropblock_keras"),
+        ndim=3,
+        third_party=False,
+        source="This project's Keras 3 layer, defaults, on the installed Keras backend.",
     ),
     Target(
         "keras-cv DropBlock2D",

@@ -201,16 +201,27 @@ def wrap_keras_layer(
     factory: Callable[[float, int], Any], *, channels_last: bool = True
 ) -> Implementation:
     """Wrap a Keras layer factory ``factory(drop_prob, block_size) -> Layer``,
-    called with ``training=True`` (``False`` for inference) on the TensorFlow
-    backend. Layers are rebuilt after every reseed, so their seed generators
-    restart from the reseeded global state."""
+    called with ``training=True`` (``False`` for inference) on the active Keras
+    backend (TensorFlow, JAX or PyTorch; the gradient comes from that
+    framework). Layers are rebuilt after every reseed, so their seed
+    generators restart from the reseeded global state."""
+    import keras
+
     layer, reseed = _built_once(factory)
-    return wrap_tf(
-        lambda t, p, b: layer(p, b)(t, training=True),
-        fn_eval=lambda t, p, b: layer(p, b)(t, training=False),
-        channels_last=channels_last,
-        reseed=reseed,
-    )
+
+    def train(t: Any, p: float, b: int, *key: Any) -> Any:
+        return layer(p, b)(t, training=True)
+
+    def evaluate(t: Any, p: float, b: int) -> Any:
+        return layer(p, b)(t, training=False)
+
+    backend = keras.backend.backend()
+    if backend == "jax":
+        impl = wrap_jax(train, fn_eval=evaluate, channels_last=channels_last)
+        impl.reseed = reseed
+        return impl
+    wrap = wrap_torch if backend == "torch" else wrap_tf
+    return wrap(train, fn_eval=evaluate, channels_last=channels_last, reseed=reseed)
 
 
 # -- JAX --------------------------------------------------------------------------------

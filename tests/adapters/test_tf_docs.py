@@ -1,4 +1,4 @@
-"""Every python code block of docs/guides/tensorflow.md runs (each on its own)."""
+"""Every python code block of the TensorFlow and Keras guides runs (each on its own)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,13 @@ from pathlib import Path
 import pytest
 import tensorflow  # noqa: F401  (a missing TensorFlow fails this file)
 
-GUIDE = Path(__file__).resolve().parents[2] / "docs" / "guides" / "tensorflow.md"
-BLOCKS = re.findall(r"```python\n(.*?)```", GUIDE.read_text(), flags=re.DOTALL)
+GUIDES = Path(__file__).resolve().parents[2] / "docs" / "guides"
+GUIDE = GUIDES / "tensorflow.md"
+BLOCKS = [
+    block
+    for page in ("tensorflow.md", "keras.md")
+    for block in re.findall(r"```python\n(.*?)```", (GUIDES / page).read_text(), flags=re.DOTALL)
+]
 
 
 def test_the_guide_has_code() -> None:

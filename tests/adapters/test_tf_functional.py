@@ -1,4 +1,4 @@
-"""dropblock_tf.dropblock: identical to the NumPy core, eagerly and in tf.function."""
+"""dropblock_tf.dropblock: identical to the NumPy core, eagerly, in tf.function and under XLA."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import dropblock_tf
 import numpy as np
 import pytest
 import tensorflow as tf
+from dropblock_keras._tensorflow import graph_keep_mask
 from dropblock_tf import _dlpack, functional
-from dropblock_tf._mask import keep_mask, numpy_keep_mask
 
 import dropblock_core
 from dropblock_core.config import DropBlockConfig
@@ -129,10 +129,11 @@ def test_seed_none_draws_a_new_mask_per_call() -> None:
     assert not np.array_equal(first, second)
 
 
-def test_tf_function_uses_the_runtime_step_and_shape() -> None:
+@pytest.mark.parametrize("xla", [False, True], ids=["graph", "xla"])
+def test_tf_function_uses_the_runtime_step_and_shape(xla: bool) -> None:
     counter = tf.Variable(0, dtype=tf.int64)
 
-    @tf.function(input_signature=[tf.TensorSpec([None, 12, 10, 3], tf.float32)])
+    @tf.function(input_signature=[tf.TensorSpec([None, 12, 10, 3], tf.float32)], jit_compile=xla)
     def step_fn(x: tf.Tensor) -> tf.Tensor:
         y = dropblock_tf.dropblock(x, 0.3, 3, seed=9, step=counter, replica=1)
         counter.assign_add(1)
@@ -186,12 +187,18 @@ def test_tf_function_mask_static_shape_with_shared_axes() -> None:
 
     @tf.function(input_signature=[tf.TensorSpec([None, 9, 9, 4], tf.float32)])
     def f(x: tf.Tensor) -> tf.Tensor:
-        mask, scale = keep_mask(x, config, step=0, replica=0, channels_last=True, scheduled=False)
-        seen["mask"], seen["scale"] = mask.shape.as_list(), scale.shape.as_list()
+        mask = graph_keep_mask(x, config, 0.2, seed=0, step=0, replica=0, channels_last=True)
+        seen["mask"] = mask.shape.as_list()
         return mask
 
     assert f(tf.ones((3, 9, 9, 4))).shape == (1, 9, 9, 1)
-    assert seen == {"mask": [1, 9, 9, 1], "scale": [1, 1, 1, 1]}
+    assert seen == {"mask": [1, 9, 9, 1]}
+
+
+def test_seed_none_in_a_graph_draws_a_new_mask_per_call() -> None:
+    f = tf.function(lambda x: dropblock_tf.dropblock(x, 0.3, 3), jit_compile=True)
+    x = tf.ones((2, 32, 32, 8))
+    assert not np.array_equal(f(x).numpy() != 0, f(x).numpy() != 0)
 
 
 @pytest.mark.parametrize("dtype", [tf.int32, tf.bool, tf.complex64, tf.string, tf.uint8])
@@ -254,24 +261,6 @@ def test_readonly_and_negative_stride_numpy_inputs_are_not_modified() -> None:
         np.testing.assert_array_equal(y.numpy(), expected)
 
 
-def test_numpy_keep_mask_follows_the_schedule() -> None:
-    config = DropBlockConfig(0.2, 3, seed=0, total_steps=4)
-    for step in (0, 2, 9):
-        mask, _ = numpy_keep_mask(
-            (2, 9, 9, 3),
-            config,
-            step=step,
-            replica=0,
-            channels_last=True,
-            scheduled=True,
-            scale_dtype=np.float32,
-        )
-        expected = dropblock_core.sample_mask(
-            (2, 9, 9, 3), config.drop_prob_at(step), 3, seed=0, step=step, channels_last=True
-        )
-        np.testing.assert_array_equal(mask, expected)
-
-
 class TestDLPackImport:
     """What ``import_numpy`` shares with NumPy, and what it copies."""
 
@@ -305,19 +294,6 @@ class TestDLPackImport:
         assert not _dlpack.is_importable(array)
         np.testing.assert_array_equal(_dlpack.import_numpy(array).numpy(), array)
 
-    def test_eager_mask_tensor_shares_the_core_mask_memory(self) -> None:
-        mask, _ = keep_mask(
-            tf.ones((2, 8, 8, 3)),
-            DropBlockConfig(0.2, 3, seed=0),
-            step=0,
-            replica=0,
-            channels_last=True,
-            scheduled=False,
-        )
-        expected = dropblock_core.sample_mask((2, 8, 8, 3), 0.2, 3, seed=0, channels_last=True)
-        np.testing.assert_array_equal(mask.numpy(), expected)
-        assert mask.dtype == tf.bool
-
 
 def test_public_names() -> None:
     assert sorted(dropblock_tf.__all__) == [
@@ -340,17 +316,18 @@ def test_empty_batch_and_block_larger_than_the_map() -> None:
     )
 
 
-def test_tf_function_with_unknown_rank_and_empty_batch() -> None:
-    f = tf.function(
-        lambda x: dropblock_tf.dropblock(x, 0.3, 3, seed=2, data_format="channels_first"),
-        input_signature=[tf.TensorSpec(None, tf.float32)],
-    )
+def test_tf_function_with_unknown_rank_is_refused_and_empty_batch_works() -> None:
+    def fn(x: tf.Tensor) -> tf.Tensor:
+        return dropblock_tf.dropblock(x, 0.3, 3, seed=2, data_format="channels_first")
+
+    unknown = tf.function(fn, input_signature=[tf.TensorSpec(None, tf.float32)])
+    with pytest.raises(ValueError, match="known rank"):
+        unknown(tf.ones((2, 3, 9, 8)))
+    f = tf.function(fn, input_signature=[tf.TensorSpec([None, 3, 9, 8], tf.float32)])
     x = positive((2, 3, 9, 8))
     expected = core_output(x, "channels_first", drop_prob=0.3, block_size=3, seed=2)
     np.testing.assert_array_equal(f(tf.constant(x)).numpy(), expected)
     assert f(tf.ones((0, 3, 9, 8))).shape == (0, 3, 9, 8)
-    with pytest.raises(tf.errors.InvalidArgumentError, match="spatial"):
-        f(tf.ones((2, 3)))  # the rank is only known at run time
 
 
 def test_eager_step_and_replica_may_be_tensors_or_variables() -> None:

@@ -24,7 +24,12 @@ from .site_files import built, load_hook
 griffe_docstrings = load_hook("griffe_docstrings")
 
 FIGURES = ("masks.png", "channels.png", "rates.png", "coverage.png")
-ADAPTERS = {"dropblock_torch": "torch", "dropblock_tf": "tensorflow", "dropblock_jax": "jax"}
+ADAPTERS = {
+    "dropblock_torch": "torch",
+    "dropblock_keras": "keras",
+    "dropblock_tf": "tensorflow",
+    "dropblock_jax": "jax",
+}
 
 
 def nav_pages() -> list[str]:
@@ -63,6 +68,7 @@ def test_nav_lists_every_page() -> None:
         "conformance.md",
         "guides/pytorch.md",
         "guides/tensorflow.md",
+        "guides/keras.md",
         "guides/jax.md",
     ):
         assert page in pages

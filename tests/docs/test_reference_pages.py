@@ -75,7 +75,7 @@ def test_api_index_lists_the_public_api(site: Path) -> None:
     for name in dropblock_core.__all__:
         if name != "__version__":
             assert f"<code>{name}</code>" in index, name
-    for package in ("dropblock_torch", "dropblock_tf", "dropblock_jax"):
+    for package in ("dropblock_torch", "dropblock_keras", "dropblock_tf", "dropblock_jax"):
         for name in load_hook("api_index")._load(package).exports:
             assert f"<code>{name}</code>" in index, f"{package}.{name}"
     for name in ("Spec", "CheckResult", "wrap_torch", "wrap_jax", "LinearDropSchedule"):

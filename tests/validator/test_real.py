@@ -112,3 +112,16 @@ def test_keras_cv_fails_on_non_square_maps_only(keras):
     }
     assert [r.status for r in keras.find("mask coupling")] == ["pass", "pass"]
     assert keras.find("gradient")[0].status == "pass"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("ndim", [2, 3])
+def test_the_keras_layers_are_in_the_default_run_and_pass(ndim):
+    """dropblock_keras's layers, on the installed Keras backend, meet the exact spec."""
+    from dropblock_core.conformance.targets import available
+
+    ready, _ = available()
+    (target,) = [t for t in ready if t.name.startswith(f"dropblock_keras DropBlock{ndim}D")]
+    report = _run(target.name)
+    assert report.passed, report.failed_checks()
+    assert len(report.results) > 20
