@@ -316,7 +316,7 @@ class KerasDriver(Driver):
     def gradient(self, handle: Handle, x: np.ndarray, cotangent: np.ndarray) -> np.ndarray:
         from tests.adapters.keras_backend.support import gradient
 
-        return gradient(lambda t: handle.layer(t, training=True), handle.layer, x, cotangent)
+        return gradient(handle.layer, x, cotangent)
 
     def state(self, handle: Handle) -> dict[str, Any]:
         import keras

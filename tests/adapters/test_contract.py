@@ -303,13 +303,22 @@ def test_a_bad_settable_value_names_itself_and_changes_nothing(
 
 @needs("settable")
 @pytest.mark.parametrize(
-    "name", ["block_size", "gamma", "seed_region", "normalize", "share_channels", "seed"]
+    ("name", "value"),
+    [
+        ("block_size", 5),
+        ("gamma", "paper"),
+        ("seed_region", "full"),
+        ("normalize", "none"),
+        ("share_channels", True),
+        ("share_batch", True),
+        ("seed", SEED + 1),
+    ],
 )
-def test_the_fixed_options_are_read_only(driver: Driver, name: str) -> None:
+def test_the_fixed_options_are_read_only(driver: Driver, name: str, value: Any) -> None:
     handle = driver.build(DROP, BLOCK, seed=SEED)
     before = getattr(handle.layer, name)
     with pytest.raises(AttributeError, match=name):
-        setattr(handle.layer, name, before)
+        setattr(handle.layer, name, value)
     assert getattr(handle.layer, name) == before
 
 
