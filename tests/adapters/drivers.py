@@ -120,6 +120,15 @@ class Driver:
         return self.name
 
 
+def _eval_call(layer: Any, x: Any) -> Any:
+    """One call in eval mode (``layer.eval()``), the layer back in training mode after."""
+    layer.eval()
+    try:
+        return layer(x)
+    finally:
+        layer.train()
+
+
 def _layer_state(layer: Any) -> dict[str, Any]:
     return {"drop_prob": layer.drop_prob, "step": layer.step, "layer_id": layer.layer_id}
 
@@ -148,11 +157,7 @@ class TorchDriver(Driver):
         return handle.layer(x)
 
     def infer(self, handle: Handle, x: Any) -> Any:
-        handle.layer.eval()
-        try:
-            return handle.layer(x)
-        finally:
-            handle.layer.train()
+        return _eval_call(handle.layer, x)
 
     def gradient(self, handle: Handle, x: np.ndarray, cotangent: np.ndarray) -> np.ndarray:
         import torch
@@ -208,11 +213,7 @@ class NnxDriver(_JaxDriver):
         return handle.layer(x)
 
     def infer(self, handle: Handle, x: Any) -> Any:
-        handle.layer.eval()
-        try:
-            return handle.layer(x)
-        finally:
-            handle.layer.train()
+        return _eval_call(handle.layer, x)
 
     def state(self, handle: Handle) -> dict[str, Any]:
         import jax
