@@ -54,7 +54,7 @@ class DropBlock(nn.Module):
     ``share_channels`` and ``share_batch`` are those of
     :func:`dropblock_jax.dropblock`.
 
-    Parameters
+    Attributes
     ----------
     drop_prob : float or jax.Array
         The probability of dropping a unit, in [0, 1]: a float or a 0-d float

@@ -62,7 +62,7 @@ def parameter_names(obj: griffe.Object) -> list[str]:
     """
     if obj.kind is griffe.Kind.CLASS:
         init = obj.members.get("__init__")
-        if init is None and any(str(base).endswith("nn.Module") for base in obj.bases):
+        if is_linen_module(obj):
             return [
                 name
                 for name, member in obj.members.items()
@@ -75,6 +75,16 @@ def parameter_names(obj: griffe.Object) -> list[str]:
     else:
         params = obj.parameters
     return [p.name for p in params if p.name not in ("self", "cls")]
+
+
+def is_linen_module(obj: griffe.Object) -> bool:
+    """A Flax Linen module: a dataclass griffe sees no ``__init__`` of; as Flax
+    documents ``nn.Dropout``, its fields are an ``Attributes`` section."""
+    return (
+        obj.kind is griffe.Kind.CLASS
+        and "__init__" not in obj.members
+        and any(str(base).endswith("nn.Module") for base in obj.bases)
+    )
 
 
 def _docstrings(obj: griffe.Object) -> list[griffe.Docstring]:
@@ -98,7 +108,8 @@ def sections(
 
 def documented_parameters(obj: griffe.Object) -> set[str] | None:
     """Names in the numpydoc ``Parameters`` section (class or ``__init__``), or None."""
-    found = sections(obj, griffe.DocstringSectionKind.parameters)
+    kind = griffe.DocstringSectionKind
+    found = sections(obj, kind.attributes if is_linen_module(obj) else kind.parameters)
     if not found:
         return None
     return {p.name.lstrip("*") for section in found for p in section.value}
