@@ -171,8 +171,10 @@ class DropBlock2d(nn.Module):
     --------
     >>> import torch
     >>> layer = DropBlock2d(0.1, 3)
-    >>> layer(torch.ones(2, 3, 8, 8)).shape, layer.eval()(torch.ones(1, 1, 4, 4)).sum().item()
-    (torch.Size([2, 3, 8, 8]), 16.0)
+    >>> layer(torch.ones(2, 3, 8, 8)).shape
+    torch.Size([2, 3, 8, 8])
+    >>> layer.eval()(torch.ones(1, 1, 4, 4)).sum().item()  # the identity
+    16.0
     """
 
     def __init__(
