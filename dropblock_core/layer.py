@@ -168,9 +168,24 @@ class DropBlockLayer:
 
     def describe(self) -> str:
         """``name=value`` for ``drop_prob``, ``block_size`` and every option
-        that differs from its default (the body of the layer's repr)."""
+        that differs from its default (the body of the layer's repr).
+
+        Returns
+        -------
+        str
+            :meth:`DropBlockConfig.describe` of :attr:`config`, so it shows
+            the current ``drop_prob``.
+        """
         return self.config.describe()
 
     def dropblock_config(self) -> dict[str, Any]:
-        """The constructor arguments, as plain Python values (for ``get_config``)."""
+        """The constructor arguments, as plain Python values (for ``get_config``).
+
+        Returns
+        -------
+        dict
+            :meth:`DropBlockConfig.to_dict` of :attr:`config`: every field by
+            name, the current ``drop_prob`` included, a tuple ``block_size`` as
+            a list.
+        """
         return self.config.to_dict()
