@@ -22,13 +22,13 @@ __all__ = ["dropblock"]
 @functools.partial(jax.jit, static_argnames=("drop_prob", "normalize"))
 def _rescaled(x: jax.Array, keep: jax.Array, drop_prob: float, normalize: str) -> jax.Array:
     """The core's ``x * mask * scale`` (scale in float32, float64 for float64 x)."""
-    return apply_mask(x, keep, drop_prob, normalize, jnp)
+    return apply_mask(x, keep, drop_prob, normalize, xp=jnp)
 
 
 @functools.partial(jax.jit, static_argnames=("normalize",))
 def _rescaled_by_array(x: jax.Array, keep: jax.Array, drop: jax.Array, normalize: str) -> jax.Array:
     """:func:`_rescaled` for an array ``drop`` (traced: one compilation)."""
-    return apply_mask(x, keep, drop, normalize, jnp)
+    return apply_mask(x, keep, drop, normalize, xp=jnp)
 
 
 def dropblock(

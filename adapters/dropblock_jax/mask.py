@@ -67,7 +67,7 @@ def drop_array(drop_prob: Any) -> jax.Array | None:
     """
     if not is_drop_array(drop_prob):
         return None
-    return as_drop_array(drop_prob, jnp)
+    return as_drop_array(drop_prob, xp=jnp)
 
 
 def resolve_seed(seed: Any) -> Any:

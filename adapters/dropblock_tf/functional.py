@@ -107,7 +107,7 @@ def dropblock_tensor(
             replica=values[1],
             stream="counter",
         )
-        scale = keep_scale(mask, config.drop_prob, config.normalize, np, np.float64)
+        scale = keep_scale(mask, config.drop_prob, config.normalize, np.float64, xp=np)
         return apply_keep_mask(x, import_numpy(mask), config.drop_prob, config.normalize, scale)
     else:
         if seed is None:

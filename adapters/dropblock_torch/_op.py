@@ -270,13 +270,13 @@ def keep_mask(
     on_host = mask_spec.backend == "numpy" or (mask_spec.backend == "auto" and device.type == "cpu")
     if on_host:
         host = sample_mask(shape, drop, block, **kwargs, **counters)
-        scale = keep_scale(host, drop, mask_spec.normalize, _NUMPY, _NUMPY.float64)
+        scale = keep_scale(host, drop, mask_spec.normalize, _NUMPY.float64, xp=_NUMPY)
         mask = numpy_to_torch(host).to(device)
     else:
         counters["stream"] = "counter"  # the native stream exists on NumPy only
         mask = sample_mask(shape, drop, block, xp=_TORCH, device=device, **kwargs, **counters)
         mask = mask.contiguous()
-        scale = keep_scale(mask, drop, mask_spec.normalize, _TORCH, torch.float64)
+        scale = keep_scale(mask, drop, mask_spec.normalize, torch.float64, xp=_TORCH)
     scale = torch.as_tensor(scale, dtype=torch.float64, device=device).contiguous()
     return mask, _with_eps(scale, mask_spec.eps, mask.numel())
 

@@ -1,6 +1,6 @@
 """The compiled-graph fast paths give the standard paths' bits exactly:
 the native JAX seed loop (``_native_jax.group_bits``) and the shifted-OR
-block dilation (``masks._dilate_axis``)."""
+block dilation (``_standard.dilate_axis``)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 
 import dropblock_core as db
-from dropblock_core.masks import _dilate_axis
+from dropblock_core._standard import dilate_axis
 from dropblock_core.native import native_group_bits
 from dropblock_core.rng import (
     bits_all_rounds,
@@ -52,13 +52,13 @@ def test_native_jax_loop_equals_the_standard_paths(gamma, n_groups):
     key = mask_key(2**40 + 3, 11, 1)
     thresholds = gap_thresholds(gamma)
     want = bits_round_by_round(
-        key, cnp.asarray(thresholds), cnp.arange(n_groups, dtype=cnp.uint32), cnp, None
+        key, cnp.asarray(thresholds), cnp.arange(n_groups, dtype=cnp.uint32), xp=cnp
     )
     c = jnp.asarray(thresholds)
     groups = jnp.arange(n_groups, dtype=jnp.uint32)
-    standard = bits_all_rounds(key, c, groups, jnp, None)
-    eager = group_bits(key, c, groups, jnp, None)
-    traced = jax.jit(lambda k0, k1, c: group_bits((k0, k1), c, groups, jnp, None))(
+    standard = bits_all_rounds(key, c, groups, xp=jnp)
+    eager = group_bits(key, c, groups, xp=jnp)
+    traced = jax.jit(lambda k0, k1, c: group_bits((k0, k1), c, groups, xp=jnp))(
         jnp.uint32(key[0]), jnp.uint32(key[1]), c
     )
     for got in (standard, eager, traced):
@@ -153,5 +153,5 @@ def test_shifted_or_dilation_is_the_union_of_blocks(backend):
             offset = 0 if region == "valid" else block // 2
             grid = size - block + 1 if region == "valid" else size
             seeds = rng.random((3, grid)) < 0.15
-            got = _dilate_axis(xp.asarray(seeds), 1, size, block, offset, xp)
+            got = dilate_axis(xp.asarray(seeds), 1, size, block, offset, xp=xp)
             np.testing.assert_array_equal(to_numpy(got), _covered(seeds, size, block, offset))
