@@ -11,7 +11,7 @@ import jax.numpy as jnp
 
 from dropblock_core._validation import check_flag
 from dropblock_core.apply import apply_mask
-from dropblock_core.config import DropBlockConfig
+from dropblock_core.config import DropBlockConfig, config_arguments
 
 from .layout import check_rank
 from .mask import _check_static, drop_array, mask_for, plan_for, resolve_seed
@@ -85,15 +85,9 @@ def dropblock(
     """
     _check_static(block_size, "block_size")
     drop = drop_array(drop_prob)
-    config = DropBlockConfig(
-        drop_prob if drop is None else 0.0,  # an array is checked by drop_array
-        block_size,
-        gamma=gamma,
-        seed_region=seed_region,
-        normalize=normalize,
-        share_channels=share_channels,
-        share_batch=share_batch,
-    )
+    # An array drop_prob is checked by drop_array; a seed is resolved below.
+    options = config_arguments(locals(), drop_prob=drop_prob if drop is None else 0.0, seed=None)
+    config = DropBlockConfig(**options)
     check_flag(training, "training")
     seed = resolve_seed(seed)
     x = x if isinstance(x, jax.Array) else jnp.asarray(x)
