@@ -36,14 +36,14 @@ def group_bits(
     True
     """
 
-    def draw_pair(loop: tuple) -> tuple:
+    def draw_pair(loop: tuple[Any, Any]) -> tuple[Any, Any]:
         pair, state = loop
         counter = xp.broadcast_to(xp.astype(pair, groups.dtype), groups.shape)
         for words in threefry2x32(key, (groups, counter), xp=xp):
             state = take_round(words, thresholds, state, xp=xp)
         return pair + 1, state
 
-    def needed(loop: tuple) -> Any:
+    def needed(loop: tuple[Any, Any]) -> Any:
         pair, (_, _, alive) = loop
         return (pair < GROUP // 2) & xp.any(alive)
 

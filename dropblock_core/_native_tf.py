@@ -37,7 +37,7 @@ def group_bits(
     True
     """
 
-    def draw_pair(pair: Any, *state: Any) -> tuple:
+    def draw_pair(pair: Any, *state: Any) -> tuple[Any, ...]:
         counter = tf.fill(tf.shape(groups), tf.cast(pair, groups.dtype))
         for words in threefry2x32(key, (groups, counter), xp=xp):
             state = take_round(words, thresholds, state, xp=xp)
