@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import numbers
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ._validation import (
@@ -23,7 +23,32 @@ from ._validation import (
 )
 from .schedule import linear_schedule
 
-__all__ = ["DropBlockConfig"]
+__all__ = ["OPTIONS", "DropBlockConfig", "config_arguments"]
+
+# The constructor arguments front ends take by name (``total_steps`` is deprecated).
+OPTIONS = (
+    "drop_prob",
+    "block_size",
+    "gamma",
+    "seed_region",
+    "normalize",
+    "share_channels",
+    "share_batch",
+    "seed",
+)
+
+
+def config_arguments(arguments: Mapping[str, Any], **overrides: Any) -> dict[str, Any]:
+    """The :class:`DropBlockConfig` arguments among a front end's own (its
+    ``locals()``): every name of :data:`OPTIONS` found there, ``overrides``
+    winning; other names (``x``, ``replica``, ``self``...) are left out.
+
+    >>> def layer(drop_prob, block_size, *, share_batch=False, replica=0):
+    ...     return DropBlockConfig(**config_arguments(locals()))
+    >>> layer(0.1, 3, share_batch=True).describe()
+    'drop_prob=0.1, block_size=3, share_batch=True'
+    """
+    return {name: arguments[name] for name in OPTIONS if name in arguments} | overrides
 
 
 @dataclasses.dataclass(frozen=True)

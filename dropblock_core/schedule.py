@@ -118,6 +118,11 @@ class LinearDropSchedule:
     (2, [0.1, 0.2])
     """
 
+    layers: list[Any]
+    total_steps: int
+    target_drop_probs: list[float]
+    last_step: int
+
     def __init__(self, layers: Sequence[Any], total_steps: int) -> None:
         layers = list(layers)
         if not layers:

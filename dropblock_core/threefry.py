@@ -32,7 +32,9 @@ def _key_schedule(k0: Any, k1: Any) -> tuple[Any, Any, Any]:
     return k0, k1, k0 ^ k1 ^ _PARITY
 
 
-def threefry2x32(key: tuple[Any, Any], counter: tuple[Any, Any], xp: ModuleType) -> tuple[Any, Any]:
+def threefry2x32(
+    key: tuple[Any, Any], counter: tuple[Any, Any], *, xp: ModuleType
+) -> tuple[Any, Any]:
     """Encrypt ``counter`` words under ``key`` words; returns two word arrays.
 
     ``key`` entries may be Python ints or word arrays (0-d arrays broadcast);
@@ -67,7 +69,9 @@ def threefry2x32(key: tuple[Any, Any], counter: tuple[Any, Any], xp: ModuleType)
     ('0x6b200159', '0x99ba4efe')
     """
     if counter[0].ndim == 0 and counter[1].ndim == 0:
-        x0, x1 = threefry2x32(key, (xp.reshape(counter[0], (1,)), xp.reshape(counter[1], (1,))), xp)
+        x0, x1 = threefry2x32(
+            key, (xp.reshape(counter[0], (1,)), xp.reshape(counter[1], (1,))), xp=xp
+        )
         return xp.reshape(x0, ()), xp.reshape(x1, ())
     dtype = counter[0].dtype
     masked = dtype != xp.uint32

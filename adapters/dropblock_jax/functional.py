@@ -11,7 +11,7 @@ import jax.numpy as jnp
 
 from dropblock_core._validation import check_flag
 from dropblock_core.apply import apply_mask
-from dropblock_core.config import DropBlockConfig
+from dropblock_core.config import DropBlockConfig, config_arguments
 
 from .layout import check_rank
 from .mask import _check_static, drop_array, mask_for, plan_for, resolve_seed
@@ -22,13 +22,13 @@ __all__ = ["dropblock"]
 @functools.partial(jax.jit, static_argnames=("drop_prob", "normalize"))
 def _rescaled(x: jax.Array, keep: jax.Array, drop_prob: float, normalize: str) -> jax.Array:
     """The core's ``x * mask * scale`` (scale in float32, float64 for float64 x)."""
-    return apply_mask(x, keep, drop_prob, normalize, jnp)
+    return apply_mask(x, keep, drop_prob, normalize, xp=jnp)
 
 
 @functools.partial(jax.jit, static_argnames=("normalize",))
 def _rescaled_by_array(x: jax.Array, keep: jax.Array, drop: jax.Array, normalize: str) -> jax.Array:
     """:func:`_rescaled` for an array ``drop`` (traced: one compilation)."""
-    return apply_mask(x, keep, drop, normalize, jnp)
+    return apply_mask(x, keep, drop, normalize, xp=jnp)
 
 
 def dropblock(
@@ -141,15 +141,9 @@ def dropblock(
     """
     _check_static(block_size, "block_size")
     drop = drop_array(drop_prob)
-    config = DropBlockConfig(
-        drop_prob if drop is None else 0.0,  # an array is checked by drop_array
-        block_size,
-        gamma=gamma,
-        seed_region=seed_region,
-        normalize=normalize,
-        share_channels=share_channels,
-        share_batch=share_batch,
-    )
+    # An array drop_prob is checked by drop_array; a seed is resolved below.
+    options = config_arguments(locals(), drop_prob=drop_prob if drop is None else 0.0, seed=None)
+    config = DropBlockConfig(**options)
     check_flag(training, "training")
     seed = resolve_seed(seed)
     x = x if isinstance(x, jax.Array) else jnp.asarray(x)

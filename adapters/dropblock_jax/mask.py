@@ -26,7 +26,7 @@ import jax
 import jax.numpy as jnp
 
 from dropblock_core._validation import check_flag, check_uint
-from dropblock_core.config import DropBlockConfig
+from dropblock_core.config import DropBlockConfig, config_arguments
 from dropblock_core.graph_gamma import as_drop_array, is_drop_array
 from dropblock_core.masks import MaskPlan, plan_mask, sample_planned_mask
 
@@ -67,7 +67,7 @@ def drop_array(drop_prob: Any) -> jax.Array | None:
     """
     if not is_drop_array(drop_prob):
         return None
-    return as_drop_array(drop_prob, jnp)
+    return as_drop_array(drop_prob, xp=jnp)
 
 
 def resolve_seed(seed: Any) -> Any:
@@ -343,14 +343,8 @@ def keep_mask(
     _check_static(block_size, "block_size")
     drop = drop_array(drop_prob)
     seed = resolve_seed(seed)
-    config = DropBlockConfig(
-        drop_prob if drop is None else 0.0,
-        block_size,
-        gamma=gamma,
-        seed_region=seed_region,
-        share_channels=share_channels,
-        share_batch=share_batch,
-    )
+    options = config_arguments(locals(), drop_prob=drop_prob if drop is None else 0.0, seed=None)
+    config = DropBlockConfig(**options)
     x = jnp.asarray(x)
     check_flag(channels_last, "channels_last")
     check_rank(x.shape, spatial_dims, block_size, channels_last)

@@ -35,6 +35,7 @@ import numpy as np
 from flax import nnx
 
 from dropblock_core._validation import check_flag
+from dropblock_core.config import config_arguments
 from dropblock_core.layer import DropBlockLayer
 from dropblock_core.schedule import LinearDropSchedule
 
@@ -175,16 +176,7 @@ class DropBlock(nnx.Module, DropBlockLayer):
             self.rngs = nnx.data(None)
         else:
             raise TypeError(f"rngs must be an nnx.Rngs, an nnx.RngStream or None, got {rngs!r}")
-        self._init_dropblock(
-            drop_prob,
-            block_size,
-            gamma=gamma,
-            seed_region=seed_region,
-            normalize=normalize,
-            share_channels=share_channels,
-            share_batch=share_batch,
-            seed=seed,
-        )
+        self._init_dropblock(**config_arguments(locals()))
 
     # drop_prob and step are DropBlockState variables (traced by nnx.jit);
     # layer_id, set once by a scheduler, is a static Python int.

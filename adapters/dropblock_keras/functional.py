@@ -10,7 +10,7 @@ import keras
 
 from dropblock_core._validation import check_choice, check_flag, normalize_block_size
 from dropblock_core._validation import check_counter as check_counter_value
-from dropblock_core.config import DropBlockConfig
+from dropblock_core.config import DropBlockConfig, config_arguments
 from dropblock_core.masks import plan_mask, sample_planned_mask
 
 from . import _backend
@@ -209,15 +209,8 @@ def dropblock(
     """
     drop = _backend.raw(drop_prob)
     is_number = isinstance(drop, numbers.Real) and not isinstance(drop, bool)
-    config = DropBlockConfig(
-        float(drop) if is_number else 0.0,
-        block_size,
-        gamma=gamma,
-        seed_region=seed_region,
-        normalize=normalize,
-        share_channels=share_channels,
-        share_batch=share_batch,
-    )
+    options = config_arguments(locals(), drop_prob=float(drop) if is_number else 0.0, seed=None)
+    config = DropBlockConfig(**options)
     channels_last = check_data_format(data_format) == "channels_last"
     check_flag(training, "training")
     seed = check_counter(seed, "seed", 64)

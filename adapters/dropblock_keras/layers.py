@@ -32,6 +32,7 @@ import keras
 import numpy as np
 
 from dropblock_core._validation import check_flag, check_uint
+from dropblock_core.config import config_arguments
 from dropblock_core.layer import DropBlockLayer
 from dropblock_core.rng import layer_seed
 
@@ -84,16 +85,7 @@ class DropBlockND(keras.layers.Layer, DropBlockLayer):
         self.data_format = check_data_format(data_format)
         self.replica = check_uint(replica, "replica", 32)
         self._target_drop_prob: float | None = None
-        self._init_dropblock(
-            drop_prob,
-            block_size,
-            gamma=gamma,
-            seed_region=seed_region,
-            normalize=normalize,
-            share_channels=share_channels,
-            share_batch=share_batch,
-            seed=seed,
-        )
+        self._init_dropblock(**config_arguments(locals()))
         self.seed_generator = keras.random.SeedGenerator(None) if seed is None else None
         self._auto_step_variable = self.add_weight(
             name="auto_step",

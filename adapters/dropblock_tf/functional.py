@@ -13,7 +13,7 @@ from dropblock_keras._tensorflow import apply_keep_mask, graph_keep_mask, import
 
 from dropblock_core._validation import check_choice, check_flag, check_uint, normalize_block_size
 from dropblock_core.apply import keep_scale
-from dropblock_core.config import DropBlockConfig
+from dropblock_core.config import DropBlockConfig, config_arguments
 from dropblock_core.masks import plan_mask, sample_planned_mask
 
 __all__ = [
@@ -107,7 +107,7 @@ def dropblock_tensor(
             replica=values[1],
             stream="counter",
         )
-        scale = keep_scale(mask, config.drop_prob, config.normalize, np, np.float64)
+        scale = keep_scale(mask, config.drop_prob, config.normalize, np.float64, xp=np)
         return apply_keep_mask(x, import_numpy(mask), config.drop_prob, config.normalize, scale)
     else:
         if seed is None:
@@ -220,16 +220,7 @@ def dropblock(
     >>> dropblock(x, 0.1, 7, training=False) is x
     True
     """
-    config = DropBlockConfig(
-        drop_prob,
-        block_size,
-        gamma=gamma,
-        seed_region=seed_region,
-        normalize=normalize,
-        share_channels=share_channels,
-        share_batch=share_batch,
-        seed=seed,
-    )
+    config = DropBlockConfig(**config_arguments(locals()))
     check_flag(training, "training")
     check_choice(data_format, DATA_FORMATS, "data_format")
     step = check_counter(step, "step")

@@ -19,6 +19,7 @@ import torch.distributed as dist
 from torch import nn
 
 from dropblock_core._validation import check_flag, check_uint
+from dropblock_core.config import config_arguments
 from dropblock_core.layer import DropBlockLayer
 
 from ._op import MaskSpec
@@ -52,16 +53,7 @@ class DropBlockNd(nn.Module, DropBlockLayer):
         super().__init__()
         for name, shape in (("_drop_prob_bits", ()), ("_step", ()), ("_seed_words", (2,))):
             self.register_buffer(name, torch.zeros(shape, dtype=torch.int64), persistent=False)
-        self._init_dropblock(
-            drop_prob,
-            block_size,
-            gamma=gamma,
-            seed_region=seed_region,
-            normalize=normalize,
-            share_channels=share_channels,
-            share_batch=share_batch,
-            seed=seed,
-        )
+        self._init_dropblock(**config_arguments(locals()))
         self.replica = None if replica is None else check_uint(replica, "replica", 32)
         self.inplace = check_flag(inplace, "inplace")
         self.mask_backend = mask_backend

@@ -42,7 +42,7 @@ def positive(shape: tuple[int, ...], dtype: torch.dtype = torch.float32, seed: i
 
 def core_scale(mask: np.ndarray, wide: type = np.float32) -> np.ndarray:
     """The core's global scale for a mask, in float32 (float64 for float64 x)."""
-    return np.asarray(keep_scale(mask, 0.0, "global", NUMPY, np.float64), wide)
+    return np.asarray(keep_scale(mask, 0.0, "global", np.float64, xp=NUMPY), wide)
 
 
 def reference(x: torch.Tensor, drop_prob: float, block, **kwargs) -> torch.Tensor:

@@ -71,7 +71,7 @@ def true_gamma(drop: float, block: tuple, spatial: tuple, region: str) -> Decima
 
 def _graph_drop(xp, drop):
     """``drop`` as the namespace's wide-float 0-d array, and its value as a float."""
-    arr = as_drop_array(xp.asarray(drop, dtype=xp.float32 if _is_jax(xp) else xp.float64), xp)
+    arr = as_drop_array(xp.asarray(drop, dtype=xp.float32 if _is_jax(xp) else xp.float64), xp=xp)
     return arr, float(to_numpy(arr))
 
 
@@ -93,7 +93,7 @@ def test_exact_gamma_in_the_graph_is_precise(xp):
     worst = 0.0
     for (spatial, block), region, drop in GRID:
         arr, value = _graph_drop(xp, drop)  # float32 on JAX: the rounded value is the input
-        got = exact_gamma_xp(arr, block, spatial, region, xp)
+        got = exact_gamma_xp(arr, block, spatial, region, xp=xp)
         eps = _eps(got)
         truth = true_gamma(value, block, spatial, region)
         rel = float(abs(Decimal(float(to_numpy(got))) - truth) / truth)
@@ -111,11 +111,11 @@ def test_newton_steps_are_converged(xp, monkeypatch):
     before = []
     for (spatial, block), region, drop in cases:
         before.append(
-            to_numpy(exact_gamma_xp(_graph_drop(xp, drop)[0], block, spatial, region, xp))
+            to_numpy(exact_gamma_xp(_graph_drop(xp, drop)[0], block, spatial, region, xp=xp))
         )
     monkeypatch.setattr(graph_gamma, "NEWTON_STEPS", graph_gamma.NEWTON_STEPS + 4)
     for ((spatial, block), region, drop), old in zip(cases, before):
-        new = to_numpy(exact_gamma_xp(_graph_drop(xp, drop)[0], block, spatial, region, xp))
+        new = to_numpy(exact_gamma_xp(_graph_drop(xp, drop)[0], block, spatial, region, xp=xp))
         assert abs(float(new) - float(old)) <= 2 * _eps(new) * float(old)
 
 
@@ -123,7 +123,7 @@ def test_paper_gamma_in_the_graph(xp):
     """The closed form: the host's bits in float64, within 2 eps in float32."""
     for (spatial, block), _, drop in GRID:
         arr, value = _graph_drop(xp, drop)
-        got = float(to_numpy(paper_gamma_xp(arr, block, spatial, xp)))
+        got = float(to_numpy(paper_gamma_xp(arr, block, spatial, xp=xp)))
         want = db.paper_gamma(value, block, spatial)
         if _is_jax(xp):
             assert abs(got - want) <= 2 * np.finfo(np.float32).eps * want
@@ -139,7 +139,7 @@ def test_thresholds_in_the_graph(xp):
     worst = 0.0
     for gamma in gammas:
         arr = xp.asarray(gamma, dtype=xp.float32 if _is_jax(xp) else xp.float64)
-        got = to_numpy(gap_thresholds_xp(arr, xp)).astype(np.int64)
+        got = to_numpy(gap_thresholds_xp(arr, xp=xp)).astype(np.int64)
         want = gap_thresholds(float(to_numpy(arr))).astype(np.int64)
         assert np.all(np.diff(got) >= 0)
         if _is_jax(xp):
@@ -149,7 +149,7 @@ def test_thresholds_in_the_graph(xp):
     assert worst <= 32 * ULPS * np.finfo(np.float32).eps
     for (spatial, block), region, drop in GRID:  # thresholds of solved gammas
         arr, value = _graph_drop(xp, drop)
-        graph = gap_thresholds_xp(exact_gamma_xp(arr, block, spatial, region, xp), xp)
+        graph = gap_thresholds_xp(exact_gamma_xp(arr, block, spatial, region, xp=xp), xp=xp)
         host = gap_thresholds(_exact_gamma(value, block, spatial, region))
         diff = np.abs(to_numpy(graph).astype(np.int64) - host.astype(np.int64)).sum() / 2**32
         assert diff <= (32 * ULPS * np.finfo(np.float32).eps if _is_jax(xp) else 0.0)
@@ -194,7 +194,7 @@ def test_zero_array_drop_prob_keeps_everything(xp):
     for rule in ("exact", "paper"):
         plan = db.masks.plan_mask((2, 3, 14, 14), zero, 7, gamma=rule, xp=xp)
         assert float(to_numpy(plan.gamma)) == 0.0
-        assert not to_numpy(gap_thresholds_xp(xp.asarray(plan.gamma), xp)).any()
+        assert not to_numpy(gap_thresholds_xp(xp.asarray(plan.gamma), xp=xp)).any()
         mask = db.sample_mask((2, 3, 14, 14), zero, 7, seed=0, gamma=rule, xp=xp)
         assert to_numpy(mask).all()
     x = xp.asarray(np.random.default_rng(0).standard_normal((2, 3, 8, 8)).astype(np.float32))
@@ -331,10 +331,10 @@ def test_jax_float64_gamma_matches_host_thresholds_and_masks():
 import numpy as np, jax, jax.numpy as jnp, dropblock_core as db
 from dropblock_core.graph_gamma import exact_gamma_xp, gap_thresholds_xp
 from dropblock_core.rng import gap_thresholds
-g = jax.jit(lambda p: exact_gamma_xp(p, (7, 7), (14, 14), "valid", jnp))(jnp.float64(0.1))
+g = jax.jit(lambda p: exact_gamma_xp(p, (7, 7), (14, 14), "valid", xp=jnp))(jnp.float64(0.1))
 assert g.dtype == jnp.float64, g.dtype
 assert abs(float(g) - db.exact_gamma(0.1, 7, (14, 14))) <= 2e-14 * float(g)  # 8 eps + host error
-assert (np.asarray(gap_thresholds_xp(g, jnp)) == gap_thresholds(float(g))).all()
+assert (np.asarray(gap_thresholds_xp(g, xp=jnp)) == gap_thresholds(float(g))).all()
 f = jax.jit(lambda p: db.sample_mask((2, 4, 14, 14), p, 7, seed=1, xp=jnp))
 want = db.sample_mask((2, 4, 14, 14), 0.1, 7, seed=1, gamma=float(g))
 assert (np.asarray(f(jnp.float64(0.1))) == want).all()
