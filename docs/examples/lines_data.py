@@ -11,7 +11,7 @@ docs/examples/train_torch.py`` puts ``docs/examples`` first on ``sys.path``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -20,6 +20,7 @@ SIDE, CLASSES = 16, 4
 DROP_PROB, BLOCK = 0.1, 3  # the paper: 0.1 with block 7 on 14x14 and 7x7 maps
 EPOCHS, BATCH = 3, 32
 TRAIN, HELD_OUT = 512, 256  # images in the training and the held-out set
+TOTAL_STEPS = EPOCHS * (TRAIN // BATCH)  # optimizer steps: the schedule's length
 
 
 def make_data(
@@ -49,6 +50,13 @@ def data_sets(
     train = make_data(TRAIN, rng, channels_last=channels_last)
     test = make_data(HELD_OUT, rng, channels_last=channels_last)
     return tuple(to(array) for array in (*train, *test))  # type: ignore[return-value]
+
+
+def batches(order: Any) -> Iterator[Any]:
+    """The mini-batches of one epoch: ``order`` (a permutation of the training
+    indices) cut into :data:`BATCH`-long slices, the last partial one dropped."""
+    for i in range(len(order) // BATCH):
+        yield order[i * BATCH : (i + 1) * BATCH]
 
 
 def report(start: float, end: float, accuracy: float) -> None:

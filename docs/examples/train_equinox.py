@@ -15,9 +15,10 @@ from __future__ import annotations
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import lines_data
 import numpy as np
 import optax
-from lines_data import BATCH, BLOCK, CLASSES, DROP_PROB, EPOCHS, data_sets, report
+from lines_data import BLOCK, CLASSES, DROP_PROB, EPOCHS, TOTAL_STEPS
 
 import dropblock_core
 from dropblock_jax.equinox import DropBlock
@@ -145,28 +146,25 @@ def evaluate(model: SmallResNet, state, x, y) -> tuple[jax.Array, jax.Array]:
 
 def main() -> None:
     rng = np.random.default_rng(0)
-    x_train, y_train, x_test, y_test = data_sets(rng, to=jnp.asarray)
+    x_train, y_train, x_test, y_test = lines_data.data_sets(rng, to=jnp.asarray)
     key, model_key = jax.random.split(jax.random.key(0))
     model, state = eqx.nn.make_with_state(SmallResNet)(model_key)
     opt_state = optim.init(eqx.filter(model, eqx.is_inexact_array))
     targets = [float(d.drop_prob) for d in dropblocks(model)]
-    steps_per_epoch = len(x_train) // BATCH
-    total_steps = EPOCHS * steps_per_epoch
 
     start = float(evaluate(model, state, x_train, y_train)[0])
     print(f"train loss at start: {start:.4f}")
     step = 0
     for epoch in range(EPOCHS):
         order = rng.permutation(len(x_train))
-        for i in range(steps_per_epoch):
+        for batch in lines_data.batches(order):
             rates = [
                 jnp.float32(
-                    dropblock_core.linear_schedule(step, total_steps, target)
+                    dropblock_core.linear_schedule(step, TOTAL_STEPS, target)
                 )
                 for target in targets
             ]
             model = with_drop_probs(model, rates)  # the paper's ramp, from 0
-            batch = order[i * BATCH : (i + 1) * BATCH]
             key, step_key = jax.random.split(key)
             model, state, opt_state = train_step(
                 model, state, opt_state, x_train[batch], y_train[batch], step_key
@@ -176,7 +174,7 @@ def main() -> None:
 
     end = float(evaluate(model, state, x_train, y_train)[0])
     accuracy = float(evaluate(model, state, x_test, y_test)[1])
-    report(start, end, accuracy)
+    lines_data.report(start, end, accuracy)
 
 
 if __name__ == "__main__":

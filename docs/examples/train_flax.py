@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import lines_data
 import numpy as np
 import optax
 from flax import nnx
-from lines_data import BATCH, BLOCK, CLASSES, DROP_PROB, EPOCHS, data_sets, report
+from lines_data import BLOCK, CLASSES, DROP_PROB, EPOCHS, TOTAL_STEPS
 
 from dropblock_jax.nnx import DropBlock, LinearScheduler
 
@@ -93,13 +94,12 @@ def evaluate(model: SmallResNet, x, y) -> tuple[jax.Array, jax.Array]:
 
 def main() -> None:
     rng = np.random.default_rng(0)
-    x_train, y_train, x_test, y_test = data_sets(
+    x_train, y_train, x_test, y_test = lines_data.data_sets(
         rng, channels_last=True, to=jnp.asarray
     )
     model = SmallResNet(nnx.Rngs(params=0, dropout=1))
     optimizer = nnx.Optimizer(model, optax.adam(3e-3), wrt=nnx.Param)
-    steps_per_epoch = len(x_train) // BATCH
-    scheduler = LinearScheduler(model, total_steps=EPOCHS * steps_per_epoch)
+    scheduler = LinearScheduler(model, total_steps=TOTAL_STEPS)
 
     model.eval()
     start = float(evaluate(model, x_train, y_train)[0])
@@ -107,8 +107,7 @@ def main() -> None:
     for epoch in range(EPOCHS):
         model.train()
         order = rng.permutation(len(x_train))
-        for i in range(steps_per_epoch):
-            batch = order[i * BATCH : (i + 1) * BATCH]
+        for batch in lines_data.batches(order):
             train_step(model, optimizer, x_train[batch], y_train[batch])
             scheduler.step()  # once per optimizer step, outside the jitted step
         rates = scheduler.get_last_drop_prob()
@@ -117,7 +116,7 @@ def main() -> None:
     model.eval()
     end = float(evaluate(model, x_train, y_train)[0])
     accuracy = float(evaluate(model, x_test, y_test)[1])
-    report(start, end, accuracy)
+    lines_data.report(start, end, accuracy)
 
 
 if __name__ == "__main__":

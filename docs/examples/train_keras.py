@@ -11,8 +11,9 @@ Run: ``KERAS_BACKEND=jax python docs/examples/train_keras.py`` (a few seconds).
 from __future__ import annotations
 
 import keras
+import lines_data
 import numpy as np
-from lines_data import BATCH, BLOCK, CLASSES, DROP_PROB, EPOCHS, data_sets, report
+from lines_data import BATCH, BLOCK, CLASSES, DROP_PROB, EPOCHS, TOTAL_STEPS
 
 import dropblock_keras
 
@@ -49,7 +50,7 @@ def small_resnet(input_shape: tuple[int, ...]) -> keras.Model:
 def main() -> None:
     keras.utils.set_random_seed(0)
     rng = np.random.default_rng(0)
-    x_train, y_train, x_test, y_test = data_sets(rng, channels_last=True)
+    x_train, y_train, x_test, y_test = lines_data.data_sets(rng, channels_last=True)
     model = small_resnet(x_train.shape[1:])
     model.compile(
         keras.optimizers.Adam(3e-3),
@@ -60,8 +61,7 @@ def main() -> None:
         # than this whole training.
         jit_compile=keras.backend.backend() != "torch",
     )
-    steps = EPOCHS * (len(x_train) // BATCH)
-    scheduler = dropblock_keras.LinearScheduler(total_steps=steps)
+    scheduler = dropblock_keras.LinearScheduler(total_steps=TOTAL_STEPS)
 
     start, _ = model.evaluate(x_train, y_train, batch_size=256, verbose=0)
     print(f"train loss at start: {start:.4f}")
@@ -79,7 +79,7 @@ def main() -> None:
 
     end, _ = model.evaluate(x_train, y_train, batch_size=256, verbose=0)
     _, accuracy = model.evaluate(x_test, y_test, batch_size=256, verbose=0)
-    report(start, end, accuracy)
+    lines_data.report(start, end, accuracy)
 
 
 if __name__ == "__main__":

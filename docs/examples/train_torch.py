@@ -8,9 +8,10 @@ Run: ``python docs/examples/train_torch.py`` (a few seconds on two CPU cores).
 
 from __future__ import annotations
 
+import lines_data
 import numpy as np
 import torch
-from lines_data import BATCH, BLOCK, CLASSES, DROP_PROB, EPOCHS, data_sets, report
+from lines_data import BLOCK, CLASSES, DROP_PROB, EPOCHS, TOTAL_STEPS
 from torch import nn
 
 from dropblock_torch import DropBlock2d, LinearScheduler
@@ -72,19 +73,19 @@ def evaluate(
 def main() -> None:
     torch.manual_seed(0)
     rng = np.random.default_rng(0)
-    x_train, y_train, x_test, y_test = data_sets(rng, to=torch.from_numpy)
+    x_train, y_train, x_test, y_test = lines_data.data_sets(
+        rng, to=torch.from_numpy
+    )
     model = small_resnet()
     optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
-    steps_per_epoch = len(x_train) // BATCH
-    scheduler = LinearScheduler(model, total_steps=EPOCHS * steps_per_epoch)
+    scheduler = LinearScheduler(model, total_steps=TOTAL_STEPS)
 
     start, _ = evaluate(model, x_train, y_train)
     print(f"train loss at start: {start:.4f}")
     for epoch in range(EPOCHS):
         model.train()
         order = torch.randperm(len(x_train))
-        for i in range(steps_per_epoch):
-            batch = order[i * BATCH : (i + 1) * BATCH]
+        for batch in lines_data.batches(order):
             optimizer.zero_grad()
             loss = nn.functional.cross_entropy(
                 model(x_train[batch]), y_train[batch]
@@ -97,7 +98,7 @@ def main() -> None:
 
     end, _ = evaluate(model, x_train, y_train)
     _, accuracy = evaluate(model, x_test, y_test)
-    report(start, end, accuracy)
+    lines_data.report(start, end, accuracy)
 
 
 if __name__ == "__main__":
