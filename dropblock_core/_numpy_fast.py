@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from ._plan import MaskPlan, SeedDraw
-from ._standard import constant_scale
+from ._standard import MaskPath, constant_scale
 from .rng import mask_key, seed_indices_numpy
 
 __all__ = ["NumpyFastPath", "expand_seeds", "keep_values"]
@@ -32,7 +32,7 @@ Indices = np.ndarray
 BoolArray = np.ndarray
 
 
-class NumpyFastPath:
+class NumpyFastPath(MaskPath):
     """The NumPy path: sorted seed indices, sparse expansion, slabs."""
 
     native_stream = True  # NumPy's own generator: stream="native"
@@ -41,6 +41,10 @@ class NumpyFastPath:
         """NumPy arrays live on the CPU only."""
         if device is not None and not (isinstance(device, str) and device == "cpu"):
             raise ValueError(f"device must be None or 'cpu' for NumPy, got {device!r}")
+
+    def seedless(self, plan: MaskPlan) -> bool:
+        """Whether no seed can occur; gamma is concrete on NumPy, even as an array."""
+        return plan.seedless(float(plan.gamma))
 
     def draw_seeds(
         self, plan: MaskPlan, draw: SeedDraw, *, device: Any = None, xp: ModuleType
@@ -59,14 +63,6 @@ class NumpyFastPath:
     def expand_seeds(self, plan: MaskPlan, seeds: Indices, *, xp: ModuleType) -> BoolArray:
         """The keep-mask of sorted seed indices (see :func:`expand_seeds`)."""
         return expand_seeds(plan, seeds)
-
-    def sample_mask(
-        self, plan: MaskPlan, draw: SeedDraw, *, device: Any = None, xp: ModuleType
-    ) -> BoolArray:
-        """The keep-mask of ``plan`` for ``draw``."""
-        if plan.seedless(float(plan.gamma)):
-            return np.ones(plan.mask_shape, dtype=np.bool_)
-        return expand_seeds(plan, self.draw_seeds(plan, draw, device=device, xp=xp))
 
     def keep_scale(
         self, mask: Any, drop_prob: float | Any, normalize: str, dtype: Any, *, xp: ModuleType
@@ -90,23 +86,18 @@ class NumpyFastPath:
             _rescale(out, np.asarray(scale, dtype=_wide(x)))
         return out
 
-    def dropblock(
+    def apply_seeds(
         self,
         x: Any,
         plan: MaskPlan,
-        draw: SeedDraw,
+        seeds: Indices,
         drop_prob: float | Any,
         normalize: str,
         *,
-        device: Any = None,
         xp: ModuleType,
     ) -> Any:
         """Masks built a slab of samples at a time, written straight into the output."""
-        if plan.seedless(float(plan.gamma)):
-            return self.apply_mask(
-                x, np.ones(plan.mask_shape, np.bool_), drop_prob, normalize, xp=xp
-            )
-        return _dropblock_slabs(x, plan, self.draw_seeds(plan, draw, xp=xp), drop_prob, normalize)
+        return _dropblock_slabs(x, plan, seeds, drop_prob, normalize)
 
 
 def _native_seed_indices(gamma: float, total: int, draw: SeedDraw) -> Indices:

@@ -22,6 +22,7 @@ from .native import GroupBits
 from .rng import mask_key, seed_bits
 
 __all__ = [
+    "MaskPath",
     "StandardPath",
     "apply_mask",
     "constant_scale",
@@ -31,16 +32,94 @@ __all__ = [
 ]
 
 
-class StandardPath:
-    """The standard path for one namespace, with its native seed loop (or ``None``)."""
+class MaskPath:
+    """What a mask path provides, with the pure array-API methods as defaults.
 
-    native_stream = False  # only NumPy has its own generator's stream
+    A path draws seeds (:meth:`draw_seeds`, one kind of value per path, which
+    only the same path's :meth:`expand_seeds` reads) and expands them to a
+    keep-mask; the rest is built on those two. :class:`StandardPath` is this
+    base with the standard seed draw; :class:`dropblock_core._numpy_fast.NumpyFastPath`
+    overrides only where NumPy has faster means.
+    """
 
-    def __init__(self, group_bits: GroupBits | None = None) -> None:
-        self.group_bits = group_bits
+    native_stream = False  # whether stream="native" (the namespace's own generator) exists
 
     def check_device(self, device: Any) -> None:
         """Any device of the namespace is accepted."""
+
+    def seedless(self, plan: MaskPlan) -> bool:
+        """Whether no seed can occur (see :meth:`MaskPlan.seedless`)."""
+        return plan.seedless(plan.gamma)
+
+    def draw_seeds(
+        self, plan: MaskPlan, draw: SeedDraw, *, device: Any = None, xp: ModuleType
+    ) -> Any:
+        """The seeds of ``plan`` for ``draw``, as this path represents them."""
+        raise NotImplementedError
+
+    def expand_seeds(self, plan: MaskPlan, seeds: Any, *, xp: ModuleType) -> Any:
+        """The keep-mask of a seed indicator (see :func:`expand_seeds`)."""
+        return expand_seeds(plan, seeds, xp=xp)
+
+    def sample_mask(
+        self, plan: MaskPlan, draw: SeedDraw, *, device: Any = None, xp: ModuleType
+    ) -> Any:
+        """The keep-mask of ``plan`` for ``draw``."""
+        if self.seedless(plan):
+            return xp.ones(plan.mask_shape, dtype=xp.bool, device=device)
+        seeds = self.draw_seeds(plan, draw, device=device, xp=xp)
+        return self.expand_seeds(plan, seeds, xp=xp)
+
+    def keep_scale(
+        self, mask: Any, drop_prob: float | Any, normalize: str, dtype: Any, *, xp: ModuleType
+    ) -> Any:
+        """See :func:`keep_scale`."""
+        return keep_scale(mask, drop_prob, normalize, dtype, xp=xp)
+
+    def apply_mask(
+        self, x: Any, mask: Any, drop_prob: float | Any, normalize: str, *, xp: ModuleType
+    ) -> Any:
+        """See :func:`apply_mask`."""
+        return apply_mask(x, mask, drop_prob, normalize, xp=xp)
+
+    def apply_seeds(
+        self,
+        x: Any,
+        plan: MaskPlan,
+        seeds: Any,
+        drop_prob: float | Any,
+        normalize: str,
+        *,
+        xp: ModuleType,
+    ) -> Any:
+        """``x`` with the blocks of ``seeds`` dropped: the keep-mask, then :meth:`apply_mask`."""
+        mask = self.expand_seeds(plan, seeds, xp=xp)
+        return self.apply_mask(x, mask, drop_prob, normalize, xp=xp)
+
+    def dropblock(
+        self,
+        x: Any,
+        plan: MaskPlan,
+        draw: SeedDraw,
+        drop_prob: float | Any,
+        normalize: str,
+        *,
+        device: Any = None,
+        xp: ModuleType,
+    ) -> Any:
+        """DropBlock of ``x``: the seeds of ``draw``, then :meth:`apply_seeds`."""
+        if self.seedless(plan):
+            mask = xp.ones(plan.mask_shape, dtype=xp.bool, device=device)
+            return self.apply_mask(x, mask, drop_prob, normalize, xp=xp)
+        seeds = self.draw_seeds(plan, draw, device=device, xp=xp)
+        return self.apply_seeds(x, plan, seeds, drop_prob, normalize, xp=xp)
+
+
+class StandardPath(MaskPath):
+    """The standard path for one namespace, with its native seed loop (or ``None``)."""
+
+    def __init__(self, group_bits: GroupBits | None = None) -> None:
+        self.group_bits = group_bits
 
     def seed_bits(
         self,
@@ -65,46 +144,6 @@ class StandardPath:
             return xp.ones((total,), dtype=xp.bool, device=device)
         key = mask_key(draw.seed, draw.step, draw.replica, xp=xp)
         return self.seed_bits(key, gamma, total, device=device, xp=xp)
-
-    def expand_seeds(self, plan: MaskPlan, seeds: Any, *, xp: ModuleType) -> Any:
-        """The keep-mask of a seed indicator (see :func:`expand_seeds`)."""
-        return expand_seeds(plan, seeds, xp=xp)
-
-    def sample_mask(
-        self, plan: MaskPlan, draw: SeedDraw, *, device: Any = None, xp: ModuleType
-    ) -> Any:
-        """The keep-mask of ``plan`` for ``draw``."""
-        if plan.seedless(plan.gamma):
-            return xp.ones(plan.mask_shape, dtype=xp.bool, device=device)
-        seeds = self.draw_seeds(plan, draw, device=device, xp=xp)
-        return self.expand_seeds(plan, seeds, xp=xp)
-
-    def keep_scale(
-        self, mask: Any, drop_prob: float | Any, normalize: str, dtype: Any, *, xp: ModuleType
-    ) -> Any:
-        """See :func:`keep_scale`."""
-        return keep_scale(mask, drop_prob, normalize, dtype, xp=xp)
-
-    def apply_mask(
-        self, x: Any, mask: Any, drop_prob: float | Any, normalize: str, *, xp: ModuleType
-    ) -> Any:
-        """See :func:`apply_mask`."""
-        return apply_mask(x, mask, drop_prob, normalize, xp=xp)
-
-    def dropblock(
-        self,
-        x: Any,
-        plan: MaskPlan,
-        draw: SeedDraw,
-        drop_prob: float | Any,
-        normalize: str,
-        *,
-        device: Any = None,
-        xp: ModuleType,
-    ) -> Any:
-        """The whole mask, then :func:`apply_mask`."""
-        mask = self.sample_mask(plan, draw, device=device, xp=xp)
-        return self.apply_mask(x, mask, drop_prob, normalize, xp=xp)
 
 
 def constant_scale(drop_prob: float | Any, normalize: str) -> float | Any:

@@ -167,9 +167,10 @@ class DropBlockConfig:
         Raises
         ------
         TypeError
-            If ``step`` is not an int (a bool is refused).
+            If ``total_steps`` > 0 and ``step`` is not an int (checked by
+            :func:`dropblock_core.linear_schedule`).
         ValueError
-            If ``step`` is negative.
+            If ``total_steps`` > 0 and ``step`` is negative.
         """
         if self.total_steps == 0:
             return self.drop_prob

@@ -235,11 +235,8 @@ def paper_gamma(
     ----------
     drop_prob : float
         The drop probability to aim at, in [0, 1).
-    block_size : int or sequence of int
-        The block's size along each spatial axis (an int: the same on every
-        axis); a block larger than the map is clipped to the map.
-    spatial_shape : int or sequence of int
-        The feature map's spatial sizes (an int: one axis), each >= 1.
+    block_size, spatial_shape
+        As for :func:`seed_grid_shape`.
 
     Returns
     -------
@@ -249,12 +246,9 @@ def paper_gamma(
     Raises
     ------
     ValueError
-        If ``drop_prob`` is outside [0, 1), a size of ``spatial_shape`` or of
-        ``block_size`` is below 1, or ``block_size`` does not give one size per
-        spatial axis.
+        If ``drop_prob`` is outside [0, 1), or as for :func:`seed_grid_shape`.
     TypeError
-        If ``drop_prob`` is not a real number, or ``block_size`` or
-        ``spatial_shape`` is not an int or a sequence of ints.
+        If ``drop_prob`` is not a real number, or as for :func:`seed_grid_shape`.
 
     Examples
     --------
@@ -285,13 +279,8 @@ def expected_drop_rate(
     ----------
     gamma : float
         The seed probability, in [0, 1].
-    block_size : int or sequence of int
-        The block's size along each spatial axis (an int: the same on every
-        axis); a block larger than the map is clipped to the map.
-    spatial_shape : int or sequence of int
-        The feature map's spatial sizes (an int: one axis), each >= 1.
-    seed_region : {"valid", "full"}, default "valid"
-        Where seeds sit (see the module docstring); keyword-only.
+    block_size, spatial_shape, seed_region
+        As for :func:`seed_grid_shape` (``seed_region`` keyword-only here).
 
     Returns
     -------
@@ -301,14 +290,11 @@ def expected_drop_rate(
     Raises
     ------
     ValueError
-        If ``gamma`` is outside [0, 1], ``seed_region`` is not ``"valid"`` or
-        ``"full"``, a size of ``spatial_shape`` or of ``block_size`` is below 1,
-        ``block_size`` does not give one size per spatial axis, or the clipped
-        block has more than ``MAX_DISTINCT_COUNTS`` (2**26) cells, the most the
-        closed form handles.
+        If ``gamma`` is outside [0, 1], as for :func:`seed_grid_shape`, or if
+        the clipped block has more than ``MAX_DISTINCT_COUNTS`` (2**26) cells,
+        the most the closed form handles.
     TypeError
-        If ``gamma`` is not a real number, or ``block_size`` or
-        ``spatial_shape`` is not an int or a sequence of ints.
+        If ``gamma`` is not a real number, or as for :func:`seed_grid_shape`.
 
     Examples
     --------
@@ -350,13 +336,8 @@ def exact_gamma(
     ----------
     drop_prob : float
         The drop rate to hit in expectation, in [0, 1).
-    block_size : int or sequence of int
-        The block's size along each spatial axis (an int: the same on every
-        axis); a block larger than the map is clipped to the map.
-    spatial_shape : int or sequence of int
-        The feature map's spatial sizes (an int: one axis), each >= 1.
-    seed_region : {"valid", "full"}, default "valid"
-        Where seeds sit (see the module docstring); keyword-only.
+    block_size, spatial_shape, seed_region
+        As for :func:`seed_grid_shape` (``seed_region`` keyword-only here).
 
     Returns
     -------
@@ -366,14 +347,11 @@ def exact_gamma(
     Raises
     ------
     ValueError
-        If ``drop_prob`` is outside [0, 1), ``seed_region`` is not ``"valid"`` or
-        ``"full"``, a size of ``spatial_shape`` or of ``block_size`` is below 1,
-        ``block_size`` does not give one size per spatial axis, or the clipped
-        block has more than ``MAX_DISTINCT_COUNTS`` (2**26) cells, the most the
-        closed form handles.
+        If ``drop_prob`` is outside [0, 1), as for :func:`seed_grid_shape`, or
+        if the clipped block has more than ``MAX_DISTINCT_COUNTS`` cells (see
+        :func:`expected_drop_rate`).
     TypeError
-        If ``drop_prob`` is not a real number, or ``block_size`` or
-        ``spatial_shape`` is not an int or a sequence of ints.
+        If ``drop_prob`` is not a real number, or as for :func:`seed_grid_shape`.
 
     Examples
     --------

@@ -125,12 +125,8 @@ class Spec:
 
         Parameters
         ----------
-        drop_prob : float
-            The requested drop probability, in [0, 1].
-        block_size : int or sequence of int
-            The block's side, or one side per spatial axis.
-        spatial : sequence of int
-            The feature map's spatial shape.
+        drop_prob, block_size, spatial
+            As for :meth:`gamma_value`.
 
         Returns
         -------
@@ -140,9 +136,9 @@ class Spec:
         Raises
         ------
         ValueError
-            If ``drop_prob``, ``block_size`` or ``spatial`` is out of range.
+            As for :meth:`gamma_value`.
         TypeError
-            If one of them has the wrong type.
+            As for :meth:`gamma_value`.
 
         Examples
         --------

@@ -223,15 +223,9 @@ def wrap_tf(
 
     Parameters
     ----------
-    fn : callable
-        ``fn(tensor, drop_prob, block_size) -> tensor`` in training mode.
-    fn_eval : callable, optional
-        The same in inference mode.
-    channels_last : bool, default False
-        Whether the arrays have their channels last.
-    reseed : callable, optional
-        ``reseed(seed)`` seeding ``fn``'s randomness (default: the global
-        generators, TensorFlow's included).
+    fn, fn_eval, channels_last, reseed
+        As for :func:`wrap_torch`, with TensorFlow tensors (``reseed``'s
+        default seeds TensorFlow's global generator among the others).
 
     Returns
     -------
@@ -242,8 +236,7 @@ def wrap_tf(
     ------
     TypeError
         From the gradient function, when ``fn``'s output does not depend on
-        its input through ``GradientTape`` (the validator reports a failed
-        check).
+        its input through ``GradientTape``.
 
     Examples
     --------
@@ -281,16 +274,14 @@ def wrap_keras_layer(
 
     Parameters
     ----------
-    factory : callable
-        ``factory(drop_prob, block_size) -> keras.layers.Layer``; a layer is
-        built once per pair of arguments.
-    channels_last : bool, default True
-        Whether the arrays have their channels last.
+    factory, channels_last
+        As for :func:`wrap_torch_module`, with a ``keras.layers.Layer``;
+        ``channels_last`` defaults to True (Keras' own default layout).
 
     Returns
     -------
     Implementation
-        NumPy in and out, with eval and gradient functions.
+        As :func:`wrap_torch_module`'s, on the active Keras backend.
 
     Examples
     --------
