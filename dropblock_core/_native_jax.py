@@ -21,7 +21,9 @@ from .threefry import threefry2x32
 __all__ = ["group_bits"]
 
 
-def group_bits(key: tuple, thresholds: Any, groups: Any, xp: ModuleType, device: Any) -> Any:
+def group_bits(
+    key: tuple[Any, Any], thresholds: Any, groups: Any, *, device: Any = None, xp: ModuleType
+) -> Any:
     """Seed bits of each group in ``groups`` (see :mod:`dropblock_core.native`).
 
     >>> import jax.numpy as jnp
@@ -29,24 +31,24 @@ def group_bits(key: tuple, thresholds: Any, groups: Any, xp: ModuleType, device:
     >>> key = mask_key(0, 3, 0)
     >>> c = jnp.asarray(gap_thresholds(0.05))
     >>> groups = jnp.arange(100, dtype=jnp.uint32)
-    >>> fast = group_bits(key, c, groups, jnp, None)
-    >>> bool((fast == bits_all_rounds(key, c, groups, jnp, None)).all())
+    >>> fast = group_bits(key, c, groups, xp=jnp)
+    >>> bool((fast == bits_all_rounds(key, c, groups, xp=jnp)).all())
     True
     """
 
-    def draw_pair(loop: tuple) -> tuple:
+    def draw_pair(loop: tuple[Any, Any]) -> tuple[Any, Any]:
         pair, state = loop
         counter = xp.broadcast_to(xp.astype(pair, groups.dtype), groups.shape)
-        for words in threefry2x32(key, (groups, counter), xp):
-            state = take_round(words, thresholds, state, xp)
+        for words in threefry2x32(key, (groups, counter), xp=xp):
+            state = take_round(words, thresholds, state, xp=xp)
         return pair + 1, state
 
-    def needed(loop: tuple) -> Any:
+    def needed(loop: tuple[Any, Any]) -> Any:
         pair, (_, _, alive) = loop
         return (pair < GROUP // 2) & xp.any(alive)
 
     # The first pair outside the loop: the carry then derives from the key, so
     # it varies over the same mapped axes as the key does (shard_map, vmap).
-    state = initial_state(groups.shape[0], groups.dtype, xp, device)
+    state = initial_state(groups.shape[0], groups.dtype, device=device, xp=xp)
     first = draw_pair((xp.asarray(0, dtype=xp.int32), state))
     return lax.while_loop(needed, draw_pair, first)[1][1]

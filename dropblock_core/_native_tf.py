@@ -22,7 +22,9 @@ from .threefry import threefry2x32
 __all__ = ["group_bits"]
 
 
-def group_bits(key: tuple, thresholds: Any, groups: Any, xp: ModuleType, device: Any) -> Any:
+def group_bits(
+    key: tuple[Any, Any], thresholds: Any, groups: Any, *, device: Any = None, xp: ModuleType
+) -> Any:
     """Seed bits of each group in ``groups`` (see :mod:`dropblock_core.native`).
 
     >>> from dropblock_core import _namespace_tf as xt
@@ -30,20 +32,22 @@ def group_bits(key: tuple, thresholds: Any, groups: Any, xp: ModuleType, device:
     >>> key = mask_key(0, 3, 0)
     >>> c = xt.asarray(gap_thresholds(0.05), dtype=xt.uint32)
     >>> groups = xt.arange(100, dtype=xt.uint32)
-    >>> fast = group_bits(key, c, groups, xt, None)
-    >>> bool(tf.reduce_all(fast == bits_all_rounds(key, c, groups, xt, None)))
+    >>> fast = group_bits(key, c, groups, xp=xt)
+    >>> bool(tf.reduce_all(fast == bits_all_rounds(key, c, groups, xp=xt)))
     True
     """
 
-    def draw_pair(pair: Any, *state: Any) -> tuple:
+    def draw_pair(pair: Any, *state: Any) -> tuple[Any, ...]:
         counter = tf.fill(tf.shape(groups), tf.cast(pair, groups.dtype))
-        for words in threefry2x32(key, (groups, counter), xp):
-            state = take_round(words, thresholds, state, xp)
+        for words in threefry2x32(key, (groups, counter), xp=xp):
+            state = take_round(words, thresholds, state, xp=xp)
         return (pair + 1, *state)
 
     def needed(pair: Any, pos: Any, bits: Any, alive: Any) -> Any:
         return (pair < GROUP // 2) & tf.reduce_any(alive)
 
     count = groups.shape[0] if groups.shape[0] is not None else tf.shape(groups)[0]
-    first = draw_pair(tf.constant(0, tf.int32), *initial_state(count, groups.dtype, xp, device))
+    first = draw_pair(
+        tf.constant(0, tf.int32), *initial_state(count, groups.dtype, device=device, xp=xp)
+    )
     return tf.while_loop(needed, draw_pair, first, maximum_iterations=GROUP // 2 - 1)[2]

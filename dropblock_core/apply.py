@@ -2,62 +2,54 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from types import ModuleType
 from typing import Any
 
-import numpy as np
-
-from ._namespace import array_namespace, device, is_jax_namespace, is_numpy_namespace
+from ._dispatch import mask_path
+from ._namespace import array_namespace, device, resolve_namespace
 from ._validation import NORMALIZE_RULES, check_choice, check_drop_prob, check_flag
 from .graph_gamma import as_drop_array, is_drop_array
-from .masks import MaskPlan, _expand_numpy, draw_seeds, expand_seeds, is_sparse, plan_mask
-
-_SLAB_FRACTION = 16  # a slab's mask holds about 1/16 of the mask's units
+from .masks import check_draw, plan_mask
 
 __all__ = ["apply_mask", "dropblock", "keep_scale"]
 
 
-def _scale_dtype(xp: ModuleType, dtype: Any) -> Any:
-    """The scale is computed in float32, or float64 for float64 input."""
-    return xp.float64 if dtype == xp.float64 else xp.float32
-
-
-def _counting_dtype(xp: ModuleType) -> Any:
-    """float64 for counts and their ratio, unless the namespace lacks it (JAX
-    without 64-bit types), so every backend rounds the same float64 scale."""
-    if is_jax_namespace(xp):
-        return xp.__array_namespace_info__().default_dtypes()["real floating"]
-    return xp.float64
-
-
-def _constant_scale(drop_prob: float, normalize: str) -> float:
-    return 1.0 / (1.0 - drop_prob) if normalize == "expected" else 1.0
-
-
-def keep_scale(mask: Any, drop_prob: float, normalize: str, xp: ModuleType, dtype: Any) -> Any:
+def keep_scale(
+    mask: Any, drop_prob: float | Any, normalize: str, dtype: Any, *, xp: ModuleType
+) -> Any:
     """The factor kept units are multiplied by (0 where everything was dropped).
 
-    ``"global"``: units / kept units over the whole tensor (the paper);
-    ``"per_sample"``: the same per sample (shape ``(batch', 1, ...)``);
-    ``"expected"``: ``1 / (1 - drop_prob)``; ``"none"``: 1.
+    Parameters
+    ----------
+    mask : array
+        The boolean keep-mask, of namespace ``xp``.
+    drop_prob : float or 0-d array
+        The drop probability (used by ``"expected"`` only).
+    normalize : str
+        ``"global"``: units / kept units over the whole tensor (the paper);
+        ``"per_sample"``: the same per sample (shape ``(batch', 1, ...)``);
+        ``"expected"``: ``1 / (1 - drop_prob)``; ``"none"``: 1.
+    dtype : dtype
+        The floating dtype the counts are divided in (NumPy counts in float64).
+    xp : module
+        The array namespace of ``mask``.
+
+    Returns
+    -------
+    float or array
+        The scale: a float for ``"expected"`` and ``"none"`` (and ``"global"``
+        on NumPy), else an array of ``dtype``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from dropblock_core._namespace import default_namespace
+    >>> keep_scale(np.array([True, False, True, True]), 0.25, "global", np.float64,
+    ...            xp=default_namespace())
+    1.3333333333333333
     """
-    if normalize in ("none", "expected"):
-        return _constant_scale(drop_prob, normalize)
-    if normalize == "global":
-        axes: tuple[int, ...] | None = None
-        size = math.prod(mask.shape)
-    else:
-        axes = tuple(range(1, mask.ndim))
-        size = math.prod(mask.shape[1:])
-    kept = xp.count_nonzero(mask, axis=axes, keepdims=axes is not None)
-    if is_numpy_namespace(xp):
-        kept = np.asarray(kept, dtype=np.float64)
-        scale = np.divide(size, kept, out=np.zeros_like(kept), where=kept > 0)
-        return float(scale) if axes is None else scale.astype(dtype)
-    kept = xp.astype(kept, dtype)
-    return xp.where(kept > 0, size / xp.maximum(kept, xp.ones_like(kept)), xp.zeros_like(kept))
+    return mask_path(xp).keep_scale(mask, drop_prob, normalize, dtype, xp=xp)
 
 
 def dropblock(
@@ -76,6 +68,7 @@ def dropblock(
     share_channels: bool = False,
     share_batch: bool = False,
     stream: str | None = None,
+    xp: ModuleType | None = None,
 ) -> Any:
     """DropBlock: zero blocks of ``x`` and rescale the rest.
 
@@ -90,7 +83,8 @@ def dropblock(
     ``normalize``: ``"global"`` (units / kept units over the tensor, the
     paper), ``"per_sample"``, ``"expected"`` (``1 / (1 - drop_prob)``) or
     ``"none"``. The scale is computed in float32 or wider; when every unit is
-    dropped the output is zeros, never NaN. Other arguments are those of
+    dropped the output is zeros, never NaN. ``xp`` is ``x``'s namespace
+    (``None``: detected from ``x``). Other arguments are those of
     :func:`sample_mask`.
 
     >>> import numpy as np
@@ -104,12 +98,15 @@ def dropblock(
     >>> dropblock(x, 0.1, 7, training=False) is x
     True
     """
-    try:
-        xp = array_namespace(x)
-    except TypeError as exc:
-        raise TypeError(
-            f"x must be an array of an array-API namespace, got {type(x).__name__}"
-        ) from exc
+    if xp is None:
+        try:
+            xp = array_namespace(x)
+        except TypeError as exc:
+            raise TypeError(
+                f"x must be an array of an array-API namespace, got {type(x).__name__}"
+            ) from exc
+    else:
+        xp = resolve_namespace(xp)
     if not xp.isdtype(x.dtype, "real floating"):
         raise TypeError(f"x must have a real floating dtype, got {x.dtype}")
     if x.ndim < 3:
@@ -119,7 +116,9 @@ def dropblock(
         )
     check_flag(training, "training")
     check_choice(normalize, NORMALIZE_RULES, "normalize")
-    drop = as_drop_array(drop_prob, xp) if is_drop_array(drop_prob) else check_drop_prob(drop_prob)
+    drop = (
+        as_drop_array(drop_prob, xp=xp) if is_drop_array(drop_prob) else check_drop_prob(drop_prob)
+    )
     plan = plan_mask(
         tuple(x.shape),
         drop,
@@ -133,13 +132,12 @@ def dropblock(
     )
     if not training or isinstance(drop, float) and drop == 0.0:
         return x
-    seeds = draw_seeds(
-        plan, seed=seed, step=step, replica=replica, stream=stream, xp=xp, device=device(x)
+    where = device(x)
+    path = mask_path(xp)  # the one dispatch
+    draw = check_draw(
+        path, seed=seed, step=step, replica=replica, stream=stream, device=where, xp=xp
     )
-    if is_sparse(seeds):
-        out = _dropblock_numpy(x, plan, seeds, drop, normalize)
-    else:
-        out = apply_mask(x, expand_seeds(plan, seeds, xp, device(x)), drop, normalize, xp)
+    out = path.dropblock(x, plan, draw, drop, normalize, device=where, xp=xp)
     if not isinstance(drop, float) and not isinstance(gamma, str):
         # A given gamma draws seeds whatever drop_prob is; as on the host,
         # drop_prob == 0 returns x (a string rule gives gamma 0 there anyway).
@@ -147,76 +145,35 @@ def dropblock(
     return out
 
 
-def _keep_numpy(x: np.ndarray, mask: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """``out = x`` where ``mask``, exactly ``+0.0`` elsewhere, whatever ``x``
-    holds there (``x * mask`` would turn a dropped inf or NaN into NaN).
+def apply_mask(x: Any, mask: Any, drop_prob: float | Any, normalize: str, *, xp: ModuleType) -> Any:
+    """``x * scale`` where ``mask`` is True and exactly 0 elsewhere.
 
-    The bit patterns are multiplied by the mask's 0/1 bytes: one pass, as fast
-    as the float product (a select or a masked copy is 2-4x slower).
+    Parameters
+    ----------
+    x : array
+        The input, of a real floating dtype.
+    mask : array
+        The boolean keep-mask, broadcasting against ``x``.
+    drop_prob : float or 0-d array
+        The drop probability (for ``normalize="expected"``).
+    normalize : str
+        The rescale rule, see :func:`keep_scale`.
+    xp : module
+        The array namespace of ``x``.
 
-    >>> x = np.array([np.inf, -np.inf, np.nan, -2.0], np.float32)
-    >>> _keep_numpy(x, np.array([False, True, False, False]), np.empty_like(x)).tolist()
-    [0.0, -inf, 0.0, 0.0]
+    Returns
+    -------
+    array
+        ``x``'s shape and dtype; dropped units are exactly 0 even where ``x``
+        is inf or NaN; the scale is computed in float32 or wider.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from dropblock_core._namespace import default_namespace
+    >>> x = np.array([1.0, np.inf, 3.0, 4.0], np.float32)
+    >>> keep = np.array([True, False, True, True])
+    >>> apply_mask(x, keep, 0.25, "none", xp=default_namespace()).tolist()
+    [1.0, 0.0, 3.0, 4.0]
     """
-    if x.dtype.itemsize not in (2, 4, 8):  # e.g. long double: no integer twin
-        np.copyto(out, np.where(mask, x, np.zeros((), x.dtype)))
-        return out
-    bits = np.dtype(f"uint{8 * x.dtype.itemsize}")
-    np.multiply(x.view(bits), mask.view(np.uint8), out=out.view(bits), casting="unsafe")
-    return out
-
-
-def _rescale_numpy(out: np.ndarray, scale: np.ndarray) -> None:
-    """``out *= scale`` in place. A kept unit whose scaled value exceeds the
-    dtype's range (float16 past 65,504) becomes inf, as IEEE rounding and the
-    frameworks' own dropout give, without NumPy's overflow warning."""
-    with np.errstate(over="ignore"):
-        np.multiply(out, scale, out=out, casting="same_kind")
-
-
-def _dropblock_numpy(
-    x: np.ndarray, plan: MaskPlan, seeds: np.ndarray, drop: float, normalize: str
-) -> np.ndarray:
-    """NumPy fast path: masks are built a slab of samples at a time, so the
-    extra memory stays a fraction of a byte per element."""
-    out = np.empty_like(x)
-    mask_batch = plan.grid[0]
-    sample_size = math.prod(plan.mask_shape[1:])
-    slab = max(1, mask_batch // _SLAB_FRACTION)
-    kept = np.zeros(mask_batch, dtype=np.int64)
-    for start in range(0, mask_batch, slab):
-        stop = min(start + slab, mask_batch)
-        mask = _expand_numpy(plan, seeds, start, stop)
-        rows = slice(None) if mask_batch == 1 else slice(start, stop)
-        _keep_numpy(x[rows], mask, out[rows])
-        kept[start:stop] = np.count_nonzero(mask.reshape(stop - start, -1), axis=1)
-    wide = np.float64 if x.dtype == np.float64 else np.float32
-    if normalize == "global":
-        total = int(kept.sum())
-        scale: Any = sample_size * mask_batch / total if total else 0.0
-    elif normalize == "per_sample":
-        per = np.divide(sample_size, kept, out=np.zeros(mask_batch), where=kept > 0)
-        scale = per.astype(wide).reshape(-1, *([1] * (x.ndim - 1)))
-    else:
-        scale = _constant_scale(drop, normalize)
-    _rescale_numpy(out, np.asarray(scale, dtype=wide))
-    return out
-
-
-def apply_mask(x: Any, mask: Any, drop_prob: float, normalize: str, xp: ModuleType) -> Any:
-    """``x * scale`` where ``mask`` is True and exactly 0 elsewhere (even where
-    ``x`` is inf or NaN), in ``x``'s dtype; the scale in float32 or wider."""
-    wide = _scale_dtype(xp, x.dtype)
-    scale = keep_scale(mask, drop_prob, normalize, xp, _counting_dtype(xp))
-    if not isinstance(scale, float) and not is_numpy_namespace(xp):
-        scale = xp.astype(scale, wide)  # rounded once, as on the NumPy path
-    if is_numpy_namespace(xp):
-        out = _keep_numpy(x, np.asarray(mask), np.empty_like(x))
-        if not (isinstance(scale, float) and scale == 1.0):
-            _rescale_numpy(out, np.asarray(scale, dtype=wide))
-        return out
-    out = xp.where(mask, x, xp.zeros_like(x))  # a dropped inf or NaN is 0 too
-    if x.dtype in (xp.float32, xp.float64):
-        return out * (xp.astype(scale, x.dtype) if not isinstance(scale, float) else scale)
-    widened = xp.astype(out, wide) * scale
-    return xp.astype(widened, x.dtype)
+    return mask_path(xp).apply_mask(x, mask, drop_prob, normalize, xp=xp)

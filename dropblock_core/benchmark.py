@@ -205,32 +205,51 @@ def _fmt_shape(shape: tuple[int, ...]) -> str:
 
 
 def _import_table(repeats: int) -> Any:
-    from rich.table import Table
+    from .cli import numbers_table
 
     t = import_times(repeats)
-    table = Table(
-        title=f"import cost: python -X importtime, cumulative, median of {repeats} fresh runs"
+    return numbers_table(
+        f"import cost: python -X importtime, cumulative, median of {repeats} fresh runs",
+        (
+            "import numpy",
+            "import dropblock_core",
+            "core / numpy",
+            "of which array_api_compat",
+            "array_api_compat.numpy (first call)",
+        ),
+        [
+            (
+                f"{t['numpy']:.1f} ms",
+                f"{t['dropblock_core']:.1f} ms",
+                f"{t['ratio']:.2f}",
+                f"{t['array_api_compat']:.1f} ms",
+                f"{t['array_api_compat.numpy']:.1f} ms",
+            )
+        ],
     )
-    for col in (
-        "import numpy",
-        "import dropblock_core",
-        "core / numpy",
-        "of which array_api_compat",
-        "array_api_compat.numpy (first call)",
-    ):
-        table.add_column(col, justify="right")
-    table.add_row(
-        f"{t['numpy']:.1f} ms",
-        f"{t['dropblock_core']:.1f} ms",
-        f"{t['ratio']:.2f}",
-        f"{t['array_api_compat']:.1f} ms",
-        f"{t['array_api_compat.numpy']:.1f} ms",
+
+
+def _speed_cells(r: dict[str, Any], t: dict[str, Any]) -> tuple[str, ...]:
+    """One row of the speed table: the core's timings and torch's (``t``, empty
+    when torch is not measured)."""
+    tv = t.get("torchvision_ms")
+    return (
+        _fmt_shape(r["shape"]),
+        f"{r['scale_ms']:.1f}",
+        f"{r['dropout_ms']:.1f}",
+        f"{r['native_ms']:.1f}",
+        f"{r['counter_ms']:.1f}",
+        f"{r['native_vs_dropout']:.2f}",
+        f"{r['counter_vs_dropout']:.2f}",
+        f"{r['counter_vs_native']:.2f}",
+        f"{t['torch_dropout_ms']:.1f}" if t else "not installed",
+        f"{tv:.1f}" if tv is not None else "not installed",
+        f"{tv / r['native_ms']:.1f}" if tv is not None else "-",
     )
-    return table
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from .cli import ArgumentParser, positive_int
+    from .cli import ArgumentParser, numbers_table, positive_int
 
     parser = ArgumentParser(prog="dropblock-core bench", description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=positive_int, default=7, help="timed calls per case")
@@ -242,7 +261,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         [(2, s[1] // 16, s[2], s[3]) for s in RESNET_SHAPES] if args.quick else list(RESNET_SHAPES)
     )
     from rich.console import Console
-    from rich.table import Table
 
     console = Console(width=140)
     console.print(_import_table(min(args.repeats, 5) if args.quick else args.repeats))
@@ -252,66 +270,56 @@ def main(argv: Sequence[str] | None = None) -> int:
     torch_by_shape = (
         {} if args.no_torch else {r["shape"]: r for r in torch_rows(shapes, args.repeats)}
     )
-    table = Table(
-        title="dropblock (NumPy core, drop 0.1, block 7, per-channel) vs dropout; median ms"
-    )
-    for col in (
-        "shape",
-        "x*s",
-        "NumPy dropout",
-        "native",
-        "counter",
-        "native/dropout",
-        "counter/dropout",
-        "counter/native",
-        "torch dropout",
-        "torchvision",
-        "torchvision/native",
-    ):
-        table.add_column(col, justify="right")
-    for r in speed:
-        t = torch_by_shape.get(r["shape"], {})
-        tv = t.get("torchvision_ms")
-        table.add_row(
-            _fmt_shape(r["shape"]),
-            f"{r['scale_ms']:.1f}",
-            f"{r['dropout_ms']:.1f}",
-            f"{r['native_ms']:.1f}",
-            f"{r['counter_ms']:.1f}",
-            f"{r['native_vs_dropout']:.2f}",
-            f"{r['counter_vs_dropout']:.2f}",
-            f"{r['counter_vs_native']:.2f}",
-            f"{t['torch_dropout_ms']:.1f}" if t else "not installed",
-            f"{tv:.1f}" if tv is not None else "not installed",
-            f"{tv / r['native_ms']:.1f}" if tv is not None else "-",
+    console.print(
+        numbers_table(
+            "dropblock (NumPy core, drop 0.1, block 7, per-channel) vs dropout; median ms",
+            (
+                "shape",
+                "x*s",
+                "NumPy dropout",
+                "native",
+                "counter",
+                "native/dropout",
+                "counter/dropout",
+                "counter/native",
+                "torch dropout",
+                "torchvision",
+                "torchvision/native",
+            ),
+            (_speed_cells(r, torch_by_shape.get(r["shape"], {})) for r in speed),
         )
-    console.print(table)
+    )
     mid = shapes[1]
-    blocks = block_size_rows(mid, args.repeats)
-    table = Table(
-        title=f"cost vs block size at {_fmt_shape(mid)} (ratio to the fastest block size)"
+    console.print(
+        numbers_table(
+            f"cost vs block size at {_fmt_shape(mid)} (ratio to the fastest block size)",
+            ("block", "native ms", "native ratio", "counter ms", "counter ratio"),
+            (
+                (
+                    str(r["block"]),
+                    f"{r['native_ms']:.1f}",
+                    f"{r['native_vs_fastest']:.2f}",
+                    f"{r['counter_ms']:.1f}",
+                    f"{r['counter_vs_fastest']:.2f}",
+                )
+                for r in block_size_rows(mid, args.repeats)
+            ),
+        )
     )
-    for col in ("block", "native ms", "native ratio", "counter ms", "counter ratio"):
-        table.add_column(col, justify="right")
-    for r in blocks:
-        table.add_row(
-            str(r["block"]),
-            f"{r['native_ms']:.1f}",
-            f"{r['native_vs_fastest']:.2f}",
-            f"{r['counter_ms']:.1f}",
-            f"{r['counter_vs_fastest']:.2f}",
+    console.print(
+        numbers_table(
+            "extra memory beyond the output (tracemalloc peak), bytes per element",
+            ("shape", "native", "counter"),
+            (
+                (
+                    _fmt_shape(r["shape"]),
+                    f"{r['native_extra_bytes_per_element']:.3f}",
+                    f"{r['counter_extra_bytes_per_element']:.3f}",
+                )
+                for r in memory_rows(shapes)
+            ),
         )
-    console.print(table)
-    table = Table(title="extra memory beyond the output (tracemalloc peak), bytes per element")
-    for col in ("shape", "native", "counter"):
-        table.add_column(col, justify="right")
-    for r in memory_rows(shapes):
-        table.add_row(
-            _fmt_shape(r["shape"]),
-            f"{r['native_extra_bytes_per_element']:.3f}",
-            f"{r['counter_extra_bytes_per_element']:.3f}",
-        )
-    console.print(table)
+    )
     return 0
 
 

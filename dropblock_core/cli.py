@@ -17,9 +17,9 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -32,6 +32,7 @@ __all__ = [
     "has_matplotlib",
     "main",
     "non_negative_int",
+    "numbers_table",
     "positive_int",
 ]
 
@@ -80,6 +81,38 @@ def non_negative_int(text: str) -> int:
 def has_matplotlib() -> bool:
     """Whether the figures can be drawn (``matplotlib``, the ``cli`` extra)."""
     return importlib.util.find_spec("matplotlib") is not None
+
+
+def numbers_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[str]]) -> Any:
+    """A ``rich`` table of numbers: every column right-aligned.
+
+    Parameters
+    ----------
+    title : str
+        The table's title.
+    columns : sequence of str
+        The column headers.
+    rows : iterable of sequence of str
+        The rows, each one formatted cell per column.
+
+    Returns
+    -------
+    rich.table.Table
+        The table, to print with a ``rich`` console.
+
+    Examples
+    --------
+    >>> numbers_table("squares", ("n", "n**2"), [("2", "4"), ("3", "9")]).row_count
+    2
+    """
+    from rich.table import Table
+
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column, justify="right")
+    for row in rows:
+        table.add_row(*row)
+    return table
 
 
 def _positive_ints(text: str) -> tuple[int, ...]:
@@ -133,23 +166,22 @@ def gamma_rows(
 
 def _cmd_gamma(args: argparse.Namespace) -> int:
     from rich.console import Console
-    from rich.table import Table
 
-    rows = gamma_rows(args.shape, args.block, args.drop, args.seed_region)
     shape = "x".join(map(str, args.shape))
-    table = Table(
-        title=f"DropBlock gamma: map {shape}, block {args.block}, seed region {args.seed_region!r}"
+    table = numbers_table(
+        f"DropBlock gamma: map {shape}, block {args.block}, seed region {args.seed_region!r}",
+        ("drop_prob", "paper γ", "drop with paper γ", "exact γ", "drop with exact γ"),
+        (
+            (
+                f"{r['drop_prob']:.4g}",
+                f"{r['paper_gamma']:.6g}",
+                f"{r['paper_rate']:.4f}",
+                f"{r['exact_gamma']:.6g}",
+                f"{r['exact_rate']:.4f}",
+            )
+            for r in gamma_rows(args.shape, args.block, args.drop, args.seed_region)
+        ),
     )
-    for column in ("drop_prob", "paper γ", "drop with paper γ", "exact γ", "drop with exact γ"):
-        table.add_column(column, justify="right")
-    for r in rows:
-        table.add_row(
-            f"{r['drop_prob']:.4g}",
-            f"{r['paper_gamma']:.6g}",
-            f"{r['paper_rate']:.4f}",
-            f"{r['exact_gamma']:.6g}",
-            f"{r['exact_rate']:.4f}",
-        )
     Console(width=120).print(table)
     return 0
 

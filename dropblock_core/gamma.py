@@ -51,7 +51,26 @@ def _resolve(
 
 
 def seed_offset(block: int, seed_region: str) -> int:
-    """How far a seed sits after the start of its block: 0 (valid) or ``b // 2`` (full)."""
+    """How far a seed sits after the start of its block: 0 (valid) or ``b // 2`` (full).
+
+    Parameters
+    ----------
+    block : int
+        The block's size along one axis (already clipped to the axis).
+    seed_region : {"valid", "full"}
+        Where seeds sit (see the module docstring); not checked here: any
+        value other than ``"valid"`` is read as ``"full"``.
+
+    Returns
+    -------
+    int
+        The offset of a seed from its block's first position along the axis.
+
+    Examples
+    --------
+    >>> seed_offset(7, "valid"), seed_offset(7, "full"), seed_offset(4, "full")
+    (0, 3, 2)
+    """
     return 0 if seed_region == "valid" else block // 2
 
 
@@ -60,6 +79,34 @@ def seed_grid_shape(
 ) -> tuple[int, ...]:
     """Spatial shape of the seed grid: ``S - b + 1`` (valid) or ``S`` (full) per axis.
 
+    Parameters
+    ----------
+    block_size : int or sequence of int
+        The block's size along each spatial axis (an int: the same on every
+        axis); a block larger than the map is clipped to the map.
+    spatial_shape : int or sequence of int
+        The feature map's spatial sizes (an int: one axis), each >= 1.
+    seed_region : {"valid", "full"}, default "valid"
+        ``"valid"``: seeds are the block starts that keep the block inside the
+        map; ``"full"``: a seed on every position.
+
+    Returns
+    -------
+    tuple of int
+        The seed grid's size along each spatial axis.
+
+    Raises
+    ------
+    ValueError
+        If ``seed_region`` is not ``"valid"`` or ``"full"``, a size of
+        ``spatial_shape`` or of ``block_size`` is below 1, or ``block_size``
+        does not give one size per spatial axis.
+    TypeError
+        If ``block_size`` or ``spatial_shape`` is not an int or a sequence of
+        ints.
+
+    Examples
+    --------
     >>> seed_grid_shape(7, (14, 14))
     (8, 8)
     >>> seed_grid_shape((3, 20), (5, 9), "full")
@@ -75,6 +122,27 @@ def seed_grid_shape(
 def coverage_counts(size: int, block: int, seed_region: str = "valid") -> np.ndarray:
     """For each position ``i`` of one axis, how many seed positions cover it.
 
+    A unit whose per-axis counts are ``n_1, ..., n_d`` is covered by
+    ``n = n_1 * ... * n_d`` seeds and kept with probability ``(1 - gamma) ** n``.
+
+    Parameters
+    ----------
+    size : int
+        The axis' size, >= 1 (not checked here).
+    block : int
+        The block's size along the axis, >= 1; clipped to ``size``.
+    seed_region : {"valid", "full"}, default "valid"
+        Where seeds sit, as in :func:`seed_grid_shape`; not checked here: any
+        value other than ``"valid"`` is read as ``"full"``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Integer array of shape ``(size,)``: the number of seed positions whose
+        block covers each position, between 1 and ``block``.
+
+    Examples
+    --------
     >>> coverage_counts(5, 3).tolist()
     [1, 2, 3, 2, 1]
     >>> coverage_counts(5, 3, "full").tolist()
@@ -163,6 +231,27 @@ def paper_gamma(
     The paper calls it an approximation: overlapping blocks make the achieved
     drop rate lower than ``drop_prob`` (see :func:`expected_drop_rate`).
 
+    Parameters
+    ----------
+    drop_prob : float
+        The drop probability to aim at, in [0, 1).
+    block_size, spatial_shape
+        As for :func:`seed_grid_shape`.
+
+    Returns
+    -------
+    float
+        The seed probability, capped at 1.
+
+    Raises
+    ------
+    ValueError
+        If ``drop_prob`` is outside [0, 1), or as for :func:`seed_grid_shape`.
+    TypeError
+        If ``drop_prob`` is not a real number, or as for :func:`seed_grid_shape`.
+
+    Examples
+    --------
     >>> round(paper_gamma(0.1, 7, (14, 14)), 6)
     0.00625
     >>> paper_gamma(0.1, 1, (5,))  # block 1 is dropout
@@ -186,6 +275,29 @@ def expected_drop_rate(
 
     Accounts for overlapping blocks and borders; no sampling.
 
+    Parameters
+    ----------
+    gamma : float
+        The seed probability, in [0, 1].
+    block_size, spatial_shape, seed_region
+        As for :func:`seed_grid_shape` (``seed_region`` keyword-only here).
+
+    Returns
+    -------
+    float
+        The expected fraction of dropped units, in [0, 1].
+
+    Raises
+    ------
+    ValueError
+        If ``gamma`` is outside [0, 1], as for :func:`seed_grid_shape`, or if
+        the clipped block has more than ``MAX_DISTINCT_COUNTS`` (2**26) cells,
+        the most the closed form handles.
+    TypeError
+        If ``gamma`` is not a real number, or as for :func:`seed_grid_shape`.
+
+    Examples
+    --------
     >>> round(expected_drop_rate(paper_gamma(0.1, 7, (14, 14)), 7, (14, 14)), 4)
     0.0929
     >>> expected_drop_rate(0.25, 1, (3, 3))  # block 1: every unit is its own seed
@@ -220,6 +332,29 @@ def exact_gamma(
     Found by Brent's method (SciPy) on the closed form, which rises strictly
     from 0 at gamma = 0 to 1 at gamma = 1; results are cached.
 
+    Parameters
+    ----------
+    drop_prob : float
+        The drop rate to hit in expectation, in [0, 1).
+    block_size, spatial_shape, seed_region
+        As for :func:`seed_grid_shape` (``seed_region`` keyword-only here).
+
+    Returns
+    -------
+    float
+        The seed probability, in [0, 1]; 0 for ``drop_prob == 0``.
+
+    Raises
+    ------
+    ValueError
+        If ``drop_prob`` is outside [0, 1), as for :func:`seed_grid_shape`, or
+        if the clipped block has more than ``MAX_DISTINCT_COUNTS`` cells (see
+        :func:`expected_drop_rate`).
+    TypeError
+        If ``drop_prob`` is not a real number, or as for :func:`seed_grid_shape`.
+
+    Examples
+    --------
     >>> g = exact_gamma(0.1, 7, (14, 14))
     >>> round(g, 6), round(expected_drop_rate(g, 7, (14, 14)), 12)
     (0.006764, 0.1)

@@ -22,7 +22,7 @@ of 1 or more gives gamma 1 (everything dropped); a negative or NaN one gives 0.
 >>> import numpy as np, dropblock_core as db
 >>> from dropblock_core._namespace import default_namespace
 >>> xp = default_namespace()
->>> g = exact_gamma_xp(xp.asarray(0.1), (7, 7), (14, 14), "valid", xp)
+>>> g = exact_gamma_xp(xp.asarray(0.1), (7, 7), (14, 14), "valid", xp=xp)
 >>> bool(abs(float(g) - db.exact_gamma(0.1, 7, (14, 14))) < 1e-15)
 True
 """
@@ -96,7 +96,7 @@ def drop_namespace(drop_prob: Any) -> ModuleType:
         raise TypeError(_EXPECTED.format(drop_prob)) from exc
 
 
-def as_drop_array(drop_prob: Any, xp: ModuleType | None = None) -> Any:
+def as_drop_array(drop_prob: Any, *, xp: ModuleType | None = None) -> Any:
     """Check an array ``drop_prob`` and return it as a 0-d array of ``xp`` in the
     wide float dtype. ``xp=None`` takes the namespace of ``drop_prob``.
 
@@ -126,7 +126,7 @@ def as_drop_array(drop_prob: Any, xp: ModuleType | None = None) -> Any:
 
 
 def paper_gamma_xp(
-    drop: Any, block: tuple[int, ...], spatial: tuple[int, ...], xp: ModuleType
+    drop: Any, block: tuple[int, ...], spatial: tuple[int, ...], *, xp: ModuleType
 ) -> Any:
     """:func:`dropblock_core.paper_gamma` of a 0-d array (same operations, so
     float64 results equal the host's bit for bit).
@@ -134,17 +134,22 @@ def paper_gamma_xp(
     >>> import numpy as np
     >>> from dropblock_core._namespace import default_namespace
     >>> xp = default_namespace()
-    >>> float(paper_gamma_xp(xp.asarray(0.1), (7, 7), (14, 14), xp))
+    >>> float(paper_gamma_xp(xp.asarray(0.1), (7, 7), (14, 14), xp=xp))
     0.00625
     """
     numerator = drop * float(math.prod(spatial))
     denominator = float(math.prod(block) * math.prod(s - b + 1 for s, b in zip(spatial, block)))
     gamma = xp.minimum(numerator / denominator, xp.ones_like(drop))
-    return _sanitize(drop, gamma, xp)
+    return _sanitize(drop, gamma, xp=xp)
 
 
 def exact_gamma_xp(
-    drop: Any, block: tuple[int, ...], spatial: tuple[int, ...], seed_region: str, xp: ModuleType
+    drop: Any,
+    block: tuple[int, ...],
+    spatial: tuple[int, ...],
+    seed_region: str,
+    *,
+    xp: ModuleType,
 ) -> Any:
     """:func:`dropblock_core.exact_gamma` of a 0-d array: :data:`NEWTON_STEPS`
     Newton steps on the closed form (see the module docstring).
@@ -152,7 +157,7 @@ def exact_gamma_xp(
     >>> import numpy as np
     >>> from dropblock_core._namespace import default_namespace
     >>> xp = default_namespace()
-    >>> float(exact_gamma_xp(xp.asarray(0.0), (3,), (9,), "valid", xp))
+    >>> float(exact_gamma_xp(xp.asarray(0.0), (3,), (9,), "valid", xp=xp))
     0.0
     """
     values, weights = _weighted_counts(block, spatial, seed_region)
@@ -179,10 +184,10 @@ def exact_gamma_xp(
         )
         slope = xp.sum(share * counts * kept) / keep  # d log keep / du, in [min n, max n]
         u = xp.minimum(xp.maximum(u - (log_keep - target) / slope, lo), hi)
-    return _sanitize(drop, -xp.expm1(u), xp)
+    return _sanitize(drop, -xp.expm1(u), xp=xp)
 
 
-def _sanitize(drop: Any, gamma: Any, xp: ModuleType) -> Any:
+def _sanitize(drop: Any, gamma: Any, *, xp: ModuleType) -> Any:
     """Unchecked traced values: drop >= 1 gives gamma 1; drop <= 0 or NaN gives 0."""
     one, zero = xp.ones_like(gamma), xp.zeros_like(gamma)
     return xp.where(drop >= 1.0, one, xp.where(drop > 0.0, gamma, zero))
@@ -194,15 +199,16 @@ def gamma_xp(
     block: tuple[int, ...],
     spatial: tuple[int, ...],
     seed_region: str,
+    *,
     xp: ModuleType,
 ) -> Any:
     """Gamma for ``rule`` (``"exact"`` or ``"paper"``) from a 0-d ``drop`` array."""
     if rule == "paper":
-        return paper_gamma_xp(drop, block, spatial, xp)
-    return exact_gamma_xp(drop, block, spatial, seed_region, xp)
+        return paper_gamma_xp(drop, block, spatial, xp=xp)
+    return exact_gamma_xp(drop, block, spatial, seed_region, xp=xp)
 
 
-def gap_thresholds_xp(gamma: Any, xp: ModuleType) -> Any:
+def gap_thresholds_xp(gamma: Any, *, xp: ModuleType) -> Any:
     """:func:`dropblock_core.rng.gap_thresholds` of a 0-d ``gamma`` array, as
     words of ``xp`` (``uint32``; ``int64`` on torch). In float64 the formula
     and its rounding are the host's; in float32 they may differ in low bits.
@@ -210,7 +216,7 @@ def gap_thresholds_xp(gamma: Any, xp: ModuleType) -> Any:
     >>> import numpy as np
     >>> from dropblock_core._namespace import default_namespace
     >>> xp = default_namespace()
-    >>> gap_thresholds_xp(xp.asarray(0.5), xp)[:3].tolist()
+    >>> gap_thresholds_xp(xp.asarray(0.5), xp=xp)[:3].tolist()
     [2147483648, 3221225472, 3758096384]
     """
     device = getattr(gamma, "device", None)

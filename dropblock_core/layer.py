@@ -34,7 +34,7 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from ._validation import check_drop_prob, check_uint, normalize_block_size
-from .config import DropBlockConfig
+from .config import DropBlockConfig, config_arguments
 from .rng import layer_seed
 
 __all__ = ["DropBlockLayer"]
@@ -81,16 +81,7 @@ class DropBlockLayer:
         ``step`` (0) and ``layer_id`` (0)."""
         if self.spatial_dims is not None and not isinstance(block_size, int):
             normalize_block_size(block_size, self.spatial_dims)  # one size per spatial axis
-        config = DropBlockConfig(
-            drop_prob,
-            block_size,
-            gamma=gamma,
-            seed_region=seed_region,
-            normalize=normalize,
-            share_channels=share_channels,
-            share_batch=share_batch,
-            seed=seed,
-        )
+        config = DropBlockConfig(**config_arguments(locals()))
         object.__setattr__(self, "_dropblock_fixed", config)
         self._store("drop_prob", config.drop_prob)
         self._store("step", 0)
@@ -168,9 +159,24 @@ class DropBlockLayer:
 
     def describe(self) -> str:
         """``name=value`` for ``drop_prob``, ``block_size`` and every option
-        that differs from its default (the body of the layer's repr)."""
+        that differs from its default (the body of the layer's repr).
+
+        Returns
+        -------
+        str
+            :meth:`DropBlockConfig.describe` of :attr:`config`, so it shows
+            the current ``drop_prob``.
+        """
         return self.config.describe()
 
     def dropblock_config(self) -> dict[str, Any]:
-        """The constructor arguments, as plain Python values (for ``get_config``)."""
+        """The constructor arguments, as plain Python values (for ``get_config``).
+
+        Returns
+        -------
+        dict
+            :meth:`DropBlockConfig.to_dict` of :attr:`config`: every field by
+            name, the current ``drop_prob`` included, a tuple ``block_size`` as
+            a list.
+        """
         return self.config.to_dict()

@@ -1,11 +1,10 @@
 """Block masks: seeds on the seed grid, expanded to blocks, as a boolean *keep* mask.
 
-Two expansions give the same mask: a sparse one for NumPy (each seed writes
-its block, O(dropped cells) work) and a dense one using only standard array
-operations (a separable box dilation by doubling: ``ceil(log2(block))`` ORs of
-shifted slices per cell and axis), which serves every other namespace. The
-dense one slices and reshapes only along known sizes, so the batch size may be
-unknown (a TensorFlow graph tensor).
+The public functions validate, resolve the namespace once and dispatch once
+(:func:`dropblock_core._dispatch.mask_path`) to the NumPy fast path
+(:mod:`dropblock_core._numpy_fast`: sparse seeds, each writing its block) or
+the pure array-API path (:mod:`dropblock_core._standard`: a dense indicator
+and a separable box dilation), which give the same mask.
 
 ``drop_prob`` is a Python float (gamma solved on the host; masks are the same
 bits on every namespace) or a 0-d real array of the computing namespace,
@@ -17,13 +16,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-import numpy as np
-
-from ._namespace import is_numpy_namespace, resolve_namespace
+from ._dispatch import MaskPath, mask_path
+from ._namespace import resolve_namespace
+from ._plan import MaskPlan, SeedDraw
 from ._validation import (
     SEED_REGIONS,
     check_choice,
@@ -37,46 +35,21 @@ from ._validation import (
 )
 from .gamma import exact_gamma, paper_gamma, seed_grid_shape, seed_offset
 from .graph_gamma import as_drop_array, drop_namespace, gamma_xp, is_drop_array
-from .rng import MAX_POSITIONS, mask_key, seed_bits, seed_indices_numpy
+from .rng import MAX_POSITIONS
 
 __all__ = [
     "STREAMS",
     "MaskPlan",
+    "SeedDraw",
+    "check_draw",
     "draw_seeds",
     "expand_seeds",
-    "is_sparse",
     "plan_mask",
     "sample_mask",
     "sample_planned_mask",
 ]
 
 STREAMS = ("counter", "native")
-_CHUNK_CELLS = 1 << 16  # block cells written per scatter in the NumPy expansion
-
-
-@dataclass(frozen=True)
-class MaskPlan:
-    """Everything about a mask that does not depend on randomness."""
-
-    shape: tuple[int, ...]  # input shape, physical layout
-    spatial: tuple[int, ...]
-    block: tuple[int, ...]  # clipped to the map
-    offsets: tuple[int, ...]  # seed position inside its block, per axis
-    grid: tuple[int, ...]  # (batch', channels', *seed grid), logical layout
-    gamma: float | Any  # a Python float, or a 0-d array computed in the graph
-    channels_last: bool
-
-    @property
-    def host_gamma(self) -> bool:
-        """Whether gamma is a Python float (else a 0-d, possibly traced, array;
-        such a plan is not hashable)."""
-        return isinstance(self.gamma, float)
-
-    @property
-    def mask_shape(self) -> tuple[int, ...]:
-        """Physical shape of the mask: size 1 along shared axes."""
-        n, c = self.grid[:2]
-        return (n, *self.spatial, c) if self.channels_last else (n, c, *self.spatial)
 
 
 def plan_mask(
@@ -98,7 +71,9 @@ def plan_mask(
     """
     shape = check_input_shape(shape)
     if is_drop_array(drop_prob):
-        drop: float | Any = as_drop_array(drop_prob, None if xp is None else resolve_namespace(xp))
+        drop: float | Any = as_drop_array(
+            drop_prob, xp=None if xp is None else resolve_namespace(xp)
+        )
     else:
         drop = check_drop_prob(drop_prob)
     gamma_rule = check_gamma(gamma)
@@ -124,7 +99,7 @@ def plan_mask(
     if empty_map or isinstance(gamma_rule, float):
         value = 0.0 if empty_map else gamma_rule
     elif not isinstance(drop, float):
-        value = gamma_xp(drop, gamma_rule, block, spatial, seed_region, _namespace_of(drop, xp))
+        value = gamma_xp(drop, gamma_rule, block, spatial, seed_region, xp=_namespace_of(drop, xp))
     elif drop == 0.0:
         value = 0.0
     elif gamma_rule == "exact":
@@ -168,8 +143,8 @@ def sample_mask(
     share_channels: bool = False,
     share_batch: bool = False,
     stream: str | None = None,
-    xp: ModuleType | None = None,
     device: Any = None,
+    xp: ModuleType | None = None,
 ) -> Any:
     """Boolean **keep** mask (True = kept) for an input of ``shape``.
 
@@ -224,7 +199,7 @@ def sample_mask(
         xp=xp,
     )
     return sample_planned_mask(
-        plan, seed=seed, step=step, replica=replica, stream=stream, xp=xp, device=device
+        plan, seed=seed, step=step, replica=replica, stream=stream, device=device, xp=xp
     )
 
 
@@ -235,50 +210,55 @@ def sample_planned_mask(
     step: int | Any = 0,
     replica: int | Any = 0,
     stream: str | None = None,
-    xp: ModuleType | None = None,
     device: Any = None,
+    xp: ModuleType | None = None,
 ) -> Any:
-    """:func:`sample_mask` for an already validated :class:`MaskPlan`."""
+    """:func:`sample_mask` for an already validated :class:`MaskPlan`.
+
+    Parameters
+    ----------
+    plan : MaskPlan
+        The mask's plan (:func:`plan_mask`).
+    seed, step, replica, stream, device, xp
+        As for :func:`sample_mask`.
+
+    Returns
+    -------
+    array
+        The boolean keep-mask of shape ``plan.mask_shape``.
+
+    Examples
+    --------
+    >>> plan = plan_mask((2, 3, 14, 14), 0.1, 7)
+    >>> sample_planned_mask(plan, seed=0).shape
+    (2, 3, 14, 14)
+    """
     xp = resolve_namespace(xp)
-    seeds = draw_seeds(
-        plan, seed=seed, step=step, replica=replica, stream=stream, xp=xp, device=device
+    path = mask_path(xp)
+    draw = check_draw(
+        path, seed=seed, step=step, replica=replica, stream=stream, device=device, xp=xp
     )
-    return expand_seeds(plan, seeds, xp, device)
+    return path.sample_mask(plan, draw, device=device, xp=xp)
 
 
-def is_sparse(seeds: Any) -> bool:
-    """Whether :func:`draw_seeds` returned sorted flat indices (the NumPy fast path)."""
-    return isinstance(seeds, np.ndarray) and seeds.dtype != np.bool_
-
-
-def expand_seeds(plan: MaskPlan, seeds: Any, xp: ModuleType, device: Any = None) -> Any:
-    """The keep-mask of the seeds returned by :func:`draw_seeds`."""
-    if seeds is None:
-        return xp.ones(plan.mask_shape, dtype=xp.bool, device=device)
-    if is_sparse(seeds):
-        return _expand_numpy(plan, seeds)
-    return _expand_dense(plan, seeds, xp)
-
-
-def draw_seeds(
-    plan: MaskPlan,
+def check_draw(
+    path: MaskPath,
     *,
     seed: int | Any | None,
     step: int | Any,
     replica: int | Any,
     stream: str | None,
-    xp: ModuleType,
     device: Any = None,
-) -> Any:
-    """The seeds of a mask: ``None`` (no seed can occur), sorted flat indices
-    (a NumPy integer array, sparse) or a boolean indicator on ``xp`` (dense)."""
-    numpy_like = is_numpy_namespace(xp)
+    xp: ModuleType,
+) -> SeedDraw:
+    """Check the randomness of a mask for ``path``: the stream (``"native"``
+    by default where the path has one and no seed is given), the device, and
+    ``seed`` (a fresh random one when ``None``), ``step`` and ``replica``."""
     if stream is None:
-        stream = "native" if seed is None and numpy_like else "counter"
+        stream = "native" if seed is None and path.native_stream else "counter"
     check_choice(stream, STREAMS, "stream")
-    if numpy_like and device is not None and not (isinstance(device, str) and device == "cpu"):
-        raise ValueError(f"device must be None or 'cpu' for NumPy, got {device!r}")
-    if stream == "native" and not numpy_like:
+    path.check_device(device)
+    if stream == "native" and not path.native_stream:
         raise ValueError(f"stream='native' is only available on NumPy, got xp={xp.__name__!r}")
     step = check_counter(step, "step", 32)
     replica = check_counter(replica, "replica", 32)
@@ -288,153 +268,42 @@ def draw_seeds(
         seed = secrets.randbits(64)
     else:
         seed = _check_seed(seed)
-
-    total = math.prod(plan.grid)
-    gamma = plan.gamma
-    if not plan.host_gamma and numpy_like:
-        gamma = float(gamma)  # NumPy arrays are concrete: the host path, same thresholds
-    if total == 0 or isinstance(gamma, float) and gamma == 0.0:
-        return None
-    if stream == "native":
-        return _native_seed_indices(gamma, total, seed, step, replica)
-    if isinstance(gamma, float) and gamma >= 1.0:  # every position is a seed
-        return xp.ones((total,), dtype=xp.bool, device=device)
-    key = mask_key(seed, step, replica, xp)
-    if numpy_like and isinstance(key[0], int):
-        return seed_indices_numpy(key, gamma, total)
-    return seed_bits(key, gamma, total, xp, device)
+    return SeedDraw(stream, seed, step, replica)
 
 
-def _native_seed_indices(
-    gamma: float, total: int, seed: int, step: Any, replica: Any
-) -> np.ndarray:
-    """Bernoulli(gamma) seeds with NumPy's generator: a binomial count, then a
-    uniformly random subset of that size."""
-    rng = np.random.default_rng([seed, int(step), int(replica)])
-    count = int(rng.binomial(total, gamma))
-    if count == total:
-        return np.arange(total)
-    return np.sort(rng.choice(total, size=count, replace=False, shuffle=False))
+def draw_seeds(
+    plan: MaskPlan,
+    *,
+    seed: int | Any | None,
+    step: int | Any,
+    replica: int | Any,
+    stream: str | None,
+    device: Any = None,
+    xp: ModuleType | None = None,
+) -> Any:
+    """The seeds of a mask, as the namespace's path draws them: sorted flat
+    indices into the seed grid on NumPy (empty when no seed can occur), a
+    boolean indicator over it elsewhere. :func:`expand_seeds` reads them.
 
-
-def _physical_strides(plan: MaskPlan) -> tuple[int, ...]:
-    """Element strides of the mask array for the logical axes (n, c, *spatial)."""
-    shape = plan.mask_shape
-    strides = [math.prod(shape[i + 1 :]) for i in range(len(shape))]
-    if plan.channels_last:
-        return (strides[0], strides[-1], *strides[1:-1])
-    return tuple(strides)
-
-
-def _aligned_ones(shape: tuple[int, ...], alignment: int = 64) -> np.ndarray:
-    """A True-filled bool array whose buffer starts on an ``alignment``-byte
-    boundary (TensorFlow requires 64-byte alignment to import it by DLPack)."""
-    size = math.prod(shape)
-    raw = np.empty(size + alignment, dtype=np.uint8)
-    offset = -raw.ctypes.data % alignment
-    out = raw[offset : offset + size].view(bool).reshape(shape)
-    out.fill(True)
-    return out
-
-
-def _expand_numpy(
-    plan: MaskPlan, seeds: np.ndarray, start: int = 0, stop: int | None = None
-) -> np.ndarray:
-    """Sparse expansion: clear the block of every seed in a NumPy keep-mask.
-
-    ``seeds`` are sorted flat seed-grid indices; only samples ``start:stop`` of
-    the mask's batch axis are built (for memory-bounded slabs).
+    >>> plan = plan_mask((1, 1, 9, 9), 0.3, 3)
+    >>> draw_seeds(plan, seed=0, step=0, replica=0, stream="counter").tolist()
+    [39, 41]
     """
-    stop = plan.grid[0] if stop is None else stop
-    per_sample = math.prod(plan.grid[1:])
-    lo, hi = np.searchsorted(seeds, [start * per_sample, stop * per_sample])
-    seeds = seeds[lo:hi] - start * per_sample
-    grid = (stop - start, *plan.grid[1:])
-    mask = _aligned_ones((stop - start, *plan.mask_shape[1:]))
-    if seeds.size == 0:
-        return mask
-    flat = mask.reshape(-1)
-    strides = _physical_strides(plan)
-    coords = np.unravel_index(seeds, grid)
-    per_chunk = max(1, _CHUNK_CELLS // math.prod(plan.block))
-    ndim = len(plan.spatial)
-    if not any(plan.offsets):  # valid region: every block lies inside the map
-        starts = coords[0] * strides[0] + coords[1] * strides[1]
-        for d in range(ndim):
-            starts += coords[2 + d] * strides[2 + d]
-        pattern = np.zeros((1,), dtype=np.intp)
-        for b, stride in zip(plan.block, strides[2:]):
-            pattern = (pattern[:, None] + np.arange(b) * stride).reshape(-1)
-        for first in range(0, seeds.size, per_chunk):
-            index = starts[first : first + per_chunk, None] + pattern
-            flat[index.reshape(-1)] = False
-        return mask
-    for first in range(0, seeds.size, per_chunk):
-        part = slice(first, first + per_chunk)
-        index = (coords[0][part] * strides[0] + coords[1][part] * strides[1]).reshape(
-            -1, *([1] * ndim)
-        )
-        for d, (size, b, o) in enumerate(zip(plan.spatial, plan.block, plan.offsets)):
-            cells = np.clip(coords[2 + d][part, None] - o + np.arange(b), 0, size - 1)
-            # Clipping maps cells outside the map onto the border cell, which the
-            # clipped block contains anyway, so the union is unchanged.
-            axis_shape = [-1] + [1] * ndim
-            axis_shape[1 + d] = b
-            index = index + (cells * strides[2 + d]).reshape(axis_shape)
-        flat[index.reshape(-1)] = False
-    return mask
+    xp = resolve_namespace(xp)
+    path = mask_path(xp)
+    draw = check_draw(
+        path, seed=seed, step=step, replica=replica, stream=stream, device=device, xp=xp
+    )
+    return path.draw_seeds(plan, draw, device=device, xp=xp)
 
 
-def _along(axis: int, part: slice) -> tuple[slice, ...]:
-    return (slice(None),) * axis + (part, ...)
+def expand_seeds(plan: MaskPlan, seeds: Any, *, xp: ModuleType | None = None) -> Any:
+    """The keep-mask of the seeds returned by :func:`draw_seeds` on ``xp``.
 
-
-def _zeros_along(seeds: Any, axis: int, length: int, xp: ModuleType) -> Any:
-    """Zeros shaped like ``seeds`` but ``length`` long along ``axis``, built from a
-    slice of ``seeds`` (so the other sizes, e.g. an unknown batch, carry over)."""
-    zeros = xp.zeros_like(seeds[_along(axis, slice(0, 1))])
-    count = 1
-    while count < length:
-        zeros = xp.concat((zeros, zeros), axis=axis)
-        count *= 2
-    return zeros[_along(axis, slice(0, length))]
-
-
-def _dilate_axis(seeds: Any, axis: int, size: int, block: int, offset: int, xp: ModuleType) -> Any:
-    """OR of the seeds whose block covers each cell, along one axis.
-
-    Cell ``i`` is covered by seeds ``i + offset - block + 1 .. i + offset``
-    (clipped to the seed grid). After padding with ``block - 1 - offset``
-    False cells in front, that is a window of ``block`` cells starting at
-    ``i``: built by doubling (windows of 1, 2, 4, ... cells, then one last
-    overlapping OR), ``ceil(log2(block))`` boolean ORs per cell.
+    >>> plan = plan_mask((1, 1, 4), 0.3, 2, gamma=0.5)
+    >>> import numpy as np
+    >>> expand_seeds(plan, np.array([1])).tolist()
+    [[[True, False, False, True]]]
     """
-    front = block - 1 - offset
-    back = size + block - 1 - front - seeds.shape[axis]  # window i ends at i + block - 1
-    pieces = [_zeros_along(seeds, axis, front, xp)] if front else []
-    pieces += [seeds] + ([_zeros_along(seeds, axis, back, xp)] if back else [])
-    window = xp.concat(tuple(pieces), axis=axis) if len(pieces) > 1 else seeds
-    width = 1
-    while width < block:
-        step = min(width, block - width)  # the last step may overlap: OR is idempotent
-        length = window.shape[axis] - step
-        window = xp.logical_or(
-            window[_along(axis, slice(0, length))], window[_along(axis, slice(step, step + length))]
-        )
-        width += step
-    return window[_along(axis, slice(0, size))]
-
-
-def _expand_dense(plan: MaskPlan, seeds: Any, xp: ModuleType) -> Any:
-    """Dense expansion with standard operations only. The batch size is taken
-    from ``seeds`` (a multiple of the per-sample seed grid); a channels-last
-    mask transposes the seed grid, which is smaller than the mask, first."""
-    dropped = xp.reshape(seeds, (-1, *plan.grid[1:]))
-    ndim = len(plan.spatial)
-    first = 2
-    if plan.channels_last:
-        dropped = xp.permute_dims(dropped, (0, *range(2, 2 + ndim), 1))
-        first = 1
-    for d, (size, b, o) in enumerate(zip(plan.spatial, plan.block, plan.offsets)):
-        dropped = _dilate_axis(dropped, first + d, size, b, o, xp)
-    return xp.logical_not(dropped)
+    xp = resolve_namespace(xp)
+    return mask_path(xp).expand_seeds(plan, seeds, xp=xp)

@@ -34,7 +34,7 @@ import numpy as np
 from ._namespace import is_jax_namespace, is_lazy_array, word_dtype
 from ._validation import check_uint
 from .graph_gamma import gap_thresholds_xp
-from .native import native_group_bits
+from .native import GroupBits
 from .threefry import MASK32, threefry2x32, threefry2x32_numpy
 
 __all__ = [
@@ -72,7 +72,9 @@ def gap_thresholds(gamma: float) -> np.ndarray:
     return np.minimum(np.floor(prob * 2.0**32), float(MASK32)).astype(np.uint32)
 
 
-def mask_key(seed: Any, step: Any = 0, replica: Any = 0, xp: ModuleType | None = None) -> tuple:
+def mask_key(
+    seed: Any, step: Any = 0, replica: Any = 0, *, xp: ModuleType | None = None
+) -> tuple[Any, Any]:
     """The mask key ``K`` for (seed, step, replica).
 
     Python ints give Python ints; integer arrays (e.g. JAX tracers) give 0-d
@@ -106,7 +108,7 @@ def mask_key(seed: Any, step: Any = 0, replica: Any = 0, xp: ModuleType | None =
         low, high = as_word(seed[0]), as_word(seed[1])
     else:
         low, high = as_word(seed), (seed >> 32 if isinstance(seed, int) else 0)
-    return threefry2x32((low, high), (as_word(step), as_word(replica)), xp)
+    return threefry2x32((low, high), (as_word(step), as_word(replica)), xp=xp)
 
 
 def layer_seed(seed: int, layer_id: int) -> int:
@@ -193,33 +195,38 @@ def seed_indices_numpy(key: tuple[int, int], gamma: float, total: int) -> np.nda
 
 
 def seed_bits(
-    key: tuple, gamma: float | Any, total: int, xp: ModuleType, device: Any = None
+    key: tuple[Any, Any],
+    gamma: float | Any,
+    total: int | Any,
+    *,
+    device: Any = None,
+    group_bits: GroupBits | None = None,
+    xp: ModuleType,
 ) -> Any:
     """Boolean seed indicator of length ``total`` on ``xp`` (dense evaluation).
 
     ``gamma`` is a Python float (thresholds from the host) or a 0-d array
     (thresholds computed in the graph). The seed bits of each group come from
-    the namespace's native loop when it has one (:mod:`dropblock_core.native`:
-    JAX), else from standard operations: eager arrays draw words round by
-    round and stop once no group needs another; lazy arrays draw all 32 rounds
-    in one vectorised call (a static shape, one small graph). All give the
-    same bits.
+    ``group_bits``, a namespace's native loop (which one is decided by
+    :func:`dropblock_core._dispatch.mask_path`), else from standard
+    operations: eager arrays draw words round by round and stop once no
+    group needs another; lazy arrays draw all 32 rounds in one vectorised
+    call (a static shape, one small graph). All give the same bits.
     """
     word = word_dtype(xp)
     n_groups = -(-total // GROUP)
     if isinstance(gamma, float):
         thresholds = xp.asarray(gap_thresholds(gamma).astype(np.int64), dtype=word, device=device)
     else:
-        thresholds = gap_thresholds_xp(gamma, xp)
+        thresholds = gap_thresholds_xp(gamma, xp=xp)
     groups = xp.arange(n_groups, dtype=word, device=device)
     one = xp.asarray(1, dtype=word, device=device)
-    native = native_group_bits(xp)
-    if native is not None:
-        bits = native(key, thresholds, groups, xp, device)
+    if group_bits is not None:
+        bits = group_bits(key, thresholds, groups, device=device, xp=xp)
     elif is_lazy_array(groups) or not isinstance(key[0], int):
-        bits = bits_all_rounds(key, thresholds, groups, xp, device)
+        bits = bits_all_rounds(key, thresholds, groups, device=device, xp=xp)
     else:
-        bits = bits_round_by_round(key, thresholds, groups, xp, device)
+        bits = bits_round_by_round(key, thresholds, groups, device=device, xp=xp)
     if not isinstance(gamma, float):  # gamma == 1: every position is a seed
         bits = xp.where(gamma >= 1.0, xp.full_like(bits, MASK32), bits)
     lanes = xp.arange(GROUP, dtype=word, device=device)
@@ -227,7 +234,7 @@ def seed_bits(
     return xp.reshape(dense, (n_groups * GROUP,))[:total]
 
 
-def gaps(words: Any, thresholds: Any, xp: ModuleType) -> Any:
+def gaps(words: Any, thresholds: Any, *, xp: ModuleType) -> Any:
     """``#{i : C[i] <= w}`` per word, as ``int32``: a binary search where the
     namespace has one, 32 fused comparisons on JAX (XLA lowers searchsorted
     to a sequential scan) and on namespaces without ``searchsorted``."""
@@ -237,16 +244,18 @@ def gaps(words: Any, thresholds: Any, xp: ModuleType) -> Any:
     return xp.reshape(xp.astype(flat, xp.int32), words.shape)
 
 
-def bits_all_rounds(key: tuple, thresholds: Any, groups: Any, xp: ModuleType, device: Any) -> Any:
+def bits_all_rounds(
+    key: tuple[Any, Any], thresholds: Any, groups: Any, *, device: Any = None, xp: ModuleType
+) -> Any:
     """Seed bits of every group from all 32 words at once: positions are the
     cumulative sums of (gap + 1), and a round counts while its position < 32."""
     word = groups.dtype
     pairs = xp.arange(GROUP // 2, dtype=word, device=device)
     c0 = xp.broadcast_to(groups[:, None], (groups.shape[0], GROUP // 2))
     c1 = xp.broadcast_to(pairs[None, :], (groups.shape[0], GROUP // 2))
-    w0, w1 = threefry2x32(key, (c0, c1), xp)
+    w0, w1 = threefry2x32(key, (c0, c1), xp=xp)
     words = xp.reshape(xp.stack((w0, w1), axis=2), (groups.shape[0], GROUP))
-    steps = gaps(words, thresholds, xp) + 1
+    steps = gaps(words, thresholds, xp=xp) + 1
     pos = xp.cumulative_sum(steps, axis=1) - 1
     hit = pos < GROUP
     shift = xp.astype(xp.where(hit, pos, 0), word)
@@ -256,7 +265,9 @@ def bits_all_rounds(key: tuple, thresholds: Any, groups: Any, xp: ModuleType, de
     return xp.sum(xp.where(hit, xp.bitwise_left_shift(one, shift), zero), axis=1, dtype=word)
 
 
-def initial_state(n_groups: int, word: Any, xp: ModuleType, device: Any) -> tuple[Any, Any, Any]:
+def initial_state(
+    n_groups: int | Any, word: Any, *, device: Any = None, xp: ModuleType
+) -> tuple[Any, Any, Any]:
     """``(pos, bits, alive)`` before the first round: position -1, no seed, all alive."""
     pos = xp.full((n_groups,), -1, dtype=xp.int32, device=device)
     bits = xp.zeros((n_groups,), dtype=word, device=device)
@@ -264,12 +275,12 @@ def initial_state(n_groups: int, word: Any, xp: ModuleType, device: Any) -> tupl
 
 
 def take_round(
-    words: Any, thresholds: Any, state: tuple[Any, Any, Any], xp: ModuleType
+    words: Any, thresholds: Any, state: tuple[Any, ...], *, xp: ModuleType
 ) -> tuple[Any, Any, Any]:
     """One round of every group: advance by ``1 + gap``; a position < 32 of a
     live group is a seed; the group stays alive while a later bit remains."""
     pos, bits, alive = state
-    pos = pos + 1 + gaps(words, thresholds, xp)
+    pos = pos + 1 + gaps(words, thresholds, xp=xp)
     hit = alive & (pos < GROUP)
     one = xp.ones_like(bits)
     shift = xp.astype(xp.where(hit, pos, xp.zeros_like(pos)), bits.dtype)
@@ -278,15 +289,15 @@ def take_round(
 
 
 def bits_round_by_round(
-    key: tuple, thresholds: Any, groups: Any, xp: ModuleType, device: Any
+    key: tuple[Any, Any], thresholds: Any, groups: Any, *, device: Any = None, xp: ModuleType
 ) -> Any:
     """Seed bits drawing one word pair at a time, stopping when every group is
     done (eager: reads ``any(alive)`` on the host)."""
-    state = initial_state(groups.shape[0], groups.dtype, xp, device)
+    state = initial_state(groups.shape[0], groups.dtype, device=device, xp=xp)
     for pair in range(GROUP // 2):
         counter = xp.full(groups.shape, pair, dtype=groups.dtype, device=device)
-        for words in threefry2x32(key, (groups, counter), xp):
-            state = take_round(words, thresholds, state, xp)
+        for words in threefry2x32(key, (groups, counter), xp=xp):
+            state = take_round(words, thresholds, state, xp=xp)
         if not bool(xp.any(state[2])):
             break
     return state[1]

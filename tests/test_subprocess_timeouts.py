@@ -36,8 +36,26 @@ def _has_timeout(call: ast.Call) -> bool:
     return any(k.arg == "timeout" for k in call.keywords)
 
 
-def _functions(tree: ast.AST) -> list[ast.AST]:
-    return [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
+def _owners(tree: ast.AST) -> list[ast.AST]:
+    """Functions and classes: the scope that starts a Popen must bound it."""
+    kinds = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
+    return [n for n in ast.walk(tree) if isinstance(n, kinds)]
+
+
+def _method_calls(scope: ast.AST, names: set[str]) -> list[ast.Call]:
+    return [
+        n
+        for n in ast.walk(scope)
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in names
+    ]
+
+
+def _bounded(scope: ast.AST) -> bool:
+    """A wait with ``timeout=``, or a ``join(limit)`` of its waiting thread then a ``kill()``."""
+    if any(_has_timeout(n) for n in _method_calls(scope, WAITS)):
+        return True
+    joins = [n for n in _method_calls(scope, {"join"}) if n.args or _has_timeout(n)]
+    return bool(joins) and bool(_method_calls(scope, {"kill"}))
 
 
 def missing_timeouts(source: str, name: str = "<test>") -> list[str]:
@@ -48,17 +66,10 @@ def missing_timeouts(source: str, name: str = "<test>") -> list[str]:
         if fn in RUNNERS and not _has_timeout(call):
             bad.append(f"{name}:{call.lineno} subprocess.{fn} without timeout=")
         elif fn == "Popen":
-            # The function that starts it must also wait on it with a timeout.
-            owner = [f for f in _functions(tree) if call in ast.walk(f)]
-            waits = [
-                n
-                for n in ast.walk(owner[-1] if owner else tree)
-                if isinstance(n, ast.Call)
-                and isinstance(n.func, ast.Attribute)
-                and n.func.attr in WAITS
-                and _has_timeout(n)
-            ]
-            if not waits:
+            # The innermost function that starts it, or the class around that
+            # function, must also bound the wait.
+            owners = [o for o in _owners(tree) if call in ast.walk(o)]
+            if not any(_bounded(o) for o in owners or [tree]):
                 bad.append(f"{name}:{call.lineno} Popen never waited on with a timeout")
     return bad
 
@@ -77,6 +88,13 @@ def test_the_rule_sees_what_it_should():
         "from subprocess import check_output as co\nco(['x'])": 1,
         "import subprocess\ndef f():\n    p = subprocess.Popen(['x'])\n    p.wait()": 1,
         "import subprocess\ndef f():\n    p = subprocess.Popen(['x'])\n    p.wait(timeout=3)": 0,
+        # a thread waits; the class joins it with a limit and kills the process after
+        "import subprocess\nclass R:\n    def __init__(self):\n"
+        "        self.p = subprocess.Popen(['x'])\n"
+        "    def result(self):\n        self.t.join(5)\n        self.p.kill()": 0,
+        "import subprocess\nclass R:\n    def __init__(self):\n"
+        "        self.p = subprocess.Popen(['x'])\n"
+        "    def result(self):\n        self.t.join()": 1,
     }
     for source, count in cases.items():
         assert len(missing_timeouts(source)) == count, source

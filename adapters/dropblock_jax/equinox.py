@@ -50,6 +50,49 @@ class DropBlock(eqx.Module):
     ``x`` is one sample ``(channels, *spatial)`` with ``spatial_dims`` spatial
     axes (default 2); any other rank is a ``ValueError`` (a batch goes through
     ``jax.vmap``). Options are those of :func:`dropblock_jax.dropblock`.
+
+    Parameters
+    ----------
+    drop_prob : float or jax.Array
+        The probability of dropping a unit, in [0, 1]: a float or a 0-d float
+        array (``eqx.tree_at`` may change it).
+    block_size : int or sequence of int
+        The side of the square (cubic) blocks, or one side per spatial axis;
+        clipped to the map.
+    inference : bool, default False
+        ``True`` makes the layer the identity (a call may override it).
+    spatial_dims : int, default 2
+        The number of spatial axes; ``x`` is one sample ``(channels,
+        *spatial)``.
+    gamma : {"exact", "paper"} or float, default "exact"
+        The seed probability: exact (the drop rate is ``drop_prob`` in
+        expectation), the paper's formula, or a given value.
+    seed_region : {"valid", "full"}, default "valid"
+        Seeds where whole blocks fit (the paper), or anywhere with blocks
+        centred and clipped.
+    normalize : {"global", "per_sample", "expected", "none"}, default "global"
+        How kept units are rescaled: by the kept fraction of the batch, of each
+        sample, by ``1 / (1 - expected rate)``, or not at all.
+    share_channels : bool, default False
+        One mask for all channels of a sample.
+
+    Raises
+    ------
+    ValueError
+        If an argument is out of range or not one of its choices.
+    TypeError
+        If an argument has the wrong type.
+
+    Examples
+    --------
+    >>> import jax, jax.numpy as jnp
+    >>> layer = DropBlock(0.1, 3)
+    >>> layer(jnp.ones((4, 8, 8)), key=jax.random.key(0)).shape
+    (4, 8, 8)
+    >>> batch = jnp.ones((2, 4, 8, 8))
+    >>> keys = jax.random.split(jax.random.key(0), 2)
+    >>> jax.vmap(lambda x, k: layer(x, key=k))(batch, keys).shape
+    (2, 4, 8, 8)
     """
 
     # Not static, as eqx.nn.Dropout's p and inference: eqx.tree_at may change them.

@@ -11,7 +11,7 @@ import jax.numpy as jnp
 
 from dropblock_core._validation import check_flag
 from dropblock_core.apply import apply_mask
-from dropblock_core.config import DropBlockConfig
+from dropblock_core.config import DropBlockConfig, config_arguments
 
 from .layout import check_rank
 from .mask import _check_static, drop_array, mask_for, plan_for, resolve_seed
@@ -22,13 +22,13 @@ __all__ = ["dropblock"]
 @functools.partial(jax.jit, static_argnames=("drop_prob", "normalize"))
 def _rescaled(x: jax.Array, keep: jax.Array, drop_prob: float, normalize: str) -> jax.Array:
     """The core's ``x * mask * scale`` (scale in float32, float64 for float64 x)."""
-    return apply_mask(x, keep, drop_prob, normalize, jnp)
+    return apply_mask(x, keep, drop_prob, normalize, xp=jnp)
 
 
 @functools.partial(jax.jit, static_argnames=("normalize",))
 def _rescaled_by_array(x: jax.Array, keep: jax.Array, drop: jax.Array, normalize: str) -> jax.Array:
     """:func:`_rescaled` for an array ``drop`` (traced: one compilation)."""
-    return apply_mask(x, keep, drop, normalize, jnp)
+    return apply_mask(x, keep, drop, normalize, xp=jnp)
 
 
 def dropblock(
@@ -69,6 +69,62 @@ def dropblock(
     0`` returns ``x`` unchanged. The gradient is ``mask * scale``; when every
     unit is dropped the output is zeros.
 
+    Parameters
+    ----------
+    x : jax.Array
+        A floating array ``(batch, channels, *spatial)`` (``channels_last``:
+        ``(batch, *spatial, channels)``).
+    drop_prob : float or jax.Array
+        The probability of dropping a unit, in [0, 1]: a Python float (gamma
+        solved on the host) or a 0-d float array, possibly traced (gamma
+        computed in the graph).
+    block_size : int or sequence of int
+        The side of the square (cubic) blocks, or one side per spatial axis;
+        clipped to the map.
+    seed : int, jax.Array or PRNG key
+        A Python int, a 0-d integer array (traced allowed; used modulo
+        ``2**32``) or a JAX PRNG key (typed or raw).
+    step : int or jax.Array, default 0
+        The training step the mask is drawn for.
+    replica : int or jax.Array, default 0
+        The data-parallel replica the mask is drawn for.
+    training : bool, default True
+        ``False`` returns the input unchanged.
+    channels_last : bool, default False
+        The layout of ``x``.
+    spatial_dims : int, optional
+        The number of spatial axes (else a tuple ``block_size`` gives it, else
+        ``x.ndim - 2``).
+    gamma : {"exact", "paper"} or float, default "exact"
+        The seed probability: exact (the drop rate is ``drop_prob`` in
+        expectation), the paper's formula, or a given value.
+    seed_region : {"valid", "full"}, default "valid"
+        Seeds where whole blocks fit (the paper), or anywhere with blocks
+        centred and clipped.
+    normalize : {"global", "per_sample", "expected", "none"}, default "global"
+        How kept units are rescaled: by the kept fraction of the batch, of each
+        sample, by ``1 / (1 - expected rate)``, or not at all.
+    share_channels : bool, default False
+        One mask for all channels of a sample.
+    share_batch : bool, default False
+        One mask for all samples of the batch.
+
+    Returns
+    -------
+    jax.Array
+        ``x`` with blocks zeroed and kept units rescaled, same shape and dtype;
+        ``x`` itself when not training or a Python ``drop_prob`` is 0.
+
+    Raises
+    ------
+    ValueError
+        If an argument is out of range or not one of its choices, or ``x``'s
+        rank cannot hold the layout.
+    TypeError
+        If an argument has the wrong type, or ``x`` is not floating.
+
+    Examples
+    --------
     >>> import jax, jax.numpy as jnp
     >>> x = jnp.ones((2, 4, 14, 14), jnp.bfloat16)
     >>> y = dropblock(x, 0.1, 7, seed=0, step=5)
@@ -85,15 +141,9 @@ def dropblock(
     """
     _check_static(block_size, "block_size")
     drop = drop_array(drop_prob)
-    config = DropBlockConfig(
-        drop_prob if drop is None else 0.0,  # an array is checked by drop_array
-        block_size,
-        gamma=gamma,
-        seed_region=seed_region,
-        normalize=normalize,
-        share_channels=share_channels,
-        share_batch=share_batch,
-    )
+    # An array drop_prob is checked by drop_array; a seed is resolved below.
+    options = config_arguments(locals(), drop_prob=drop_prob if drop is None else 0.0, seed=None)
+    config = DropBlockConfig(**options)
     check_flag(training, "training")
     seed = resolve_seed(seed)
     x = x if isinstance(x, jax.Array) else jnp.asarray(x)

@@ -36,6 +36,18 @@ def _is_raw_key(value: Any) -> bool:
 def is_key(value: Any) -> bool:
     """Whether ``value`` is a typed PRNG key or a raw ``uint32[2]`` key (also traced).
 
+    Parameters
+    ----------
+    value : any
+        Anything.
+
+    Returns
+    -------
+    bool
+        True for a typed PRNG key or a ``uint32[2]`` JAX array.
+
+    Examples
+    --------
     >>> import jax
     >>> is_key(jax.random.key(0)), is_key(jax.random.PRNGKey(0)), is_key(0)
     (True, True, False)
@@ -48,6 +60,24 @@ def seed_from_key(key: Any) -> int | tuple[jax.Array, jax.Array]:
     (so eager calls take the NumPy core's fast path), else the words
     ``(low, high) = (d1, d0)`` as 0-d ``uint32`` arrays (traced keys).
 
+    Parameters
+    ----------
+    key : jax.Array
+        A single Threefry key: typed (``jax.random.key(n)``) or raw
+        (``jax.random.PRNGKey(n)``), concrete or traced.
+
+    Returns
+    -------
+    int or tuple of jax.Array
+        The 64-bit seed for a concrete key, else its ``(low, high)`` words.
+
+    Raises
+    ------
+    TypeError
+        If ``key`` is not a PRNG key, is a key array, or is not a Threefry key.
+
+    Examples
+    --------
     >>> import jax
     >>> seed_from_key(jax.random.key(7)), seed_from_key(jax.random.PRNGKey(7))
     (7, 7)

@@ -53,6 +53,56 @@ class DropBlock(nn.Module):
     the call passes ``rng``. ``gamma``, ``seed_region``, ``normalize``,
     ``share_channels`` and ``share_batch`` are those of
     :func:`dropblock_jax.dropblock`.
+
+    Attributes
+    ----------
+    drop_prob : float or jax.Array
+        The probability of dropping a unit, in [0, 1]: a float or a 0-d float
+        array (traced under ``jit``).
+    block_size : int or sequence of int
+        The side of the square (cubic) blocks, or one side per spatial axis;
+        clipped to the map.
+    spatial_dims : int, default 2
+        The number of spatial axes; ``x`` must have ``spatial_dims + 2`` axes.
+    channels_last : bool, default True
+        ``x`` is ``(batch, *spatial, channels)`` (Flax's layout); ``False``:
+        ``(batch, channels, *spatial)``.
+    deterministic : bool, optional
+        ``True`` makes the layer the identity; give it here or at the call, not
+        both (as ``nn.Dropout``).
+    rng_collection : str, default "dropout"
+        The collection ``make_rng`` draws the key from, unless the call passes
+        ``rng``.
+    gamma : {"exact", "paper"} or float, default "exact"
+        The seed probability: exact (the drop rate is ``drop_prob`` in
+        expectation), the paper's formula, or a given value.
+    seed_region : {"valid", "full"}, default "valid"
+        Seeds where whole blocks fit (the paper), or anywhere with blocks
+        centred and clipped.
+    normalize : {"global", "per_sample", "expected", "none"}, default "global"
+        How kept units are rescaled: by the kept fraction of the batch, of each
+        sample, by ``1 / (1 - expected rate)``, or not at all.
+    share_channels : bool, default False
+        One mask for all channels of a sample.
+    share_batch : bool, default False
+        One mask for all samples of the batch.
+
+    Raises
+    ------
+    ValueError
+        If an argument is out of range or not one of its choices, or ``x`` has
+        the wrong rank.
+    TypeError
+        If an argument has the wrong type.
+
+    Examples
+    --------
+    >>> import jax, jax.numpy as jnp
+    >>> layer = DropBlock(0.1, 3)
+    >>> x = jnp.ones((2, 8, 8, 4))
+    >>> y = layer.apply({}, x, deterministic=False, rngs={"dropout": jax.random.key(0)})
+    >>> y.shape, layer.apply({}, x, deterministic=True) is x
+    ((2, 8, 8, 4), True)
     """
 
     drop_prob: float | jax.Array

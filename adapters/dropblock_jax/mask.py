@@ -26,7 +26,7 @@ import jax
 import jax.numpy as jnp
 
 from dropblock_core._validation import check_flag, check_uint
-from dropblock_core.config import DropBlockConfig
+from dropblock_core.config import DropBlockConfig, config_arguments
 from dropblock_core.graph_gamma import as_drop_array, is_drop_array
 from dropblock_core.masks import MaskPlan, plan_mask, sample_planned_mask
 
@@ -67,7 +67,7 @@ def drop_array(drop_prob: Any) -> jax.Array | None:
     """
     if not is_drop_array(drop_prob):
         return None
-    return as_drop_array(drop_prob, jnp)
+    return as_drop_array(drop_prob, xp=jnp)
 
 
 def resolve_seed(seed: Any) -> Any:
@@ -284,6 +284,56 @@ def keep_mask(
     arguments; size 1 along shared axes. Arguments are those of
     :func:`dropblock_jax.dropblock`.
 
+    Parameters
+    ----------
+    x : jax.Array
+        A floating array ``(batch, channels, *spatial)`` (``channels_last``:
+        ``(batch, *spatial, channels)``).
+    drop_prob : float or jax.Array
+        The probability of dropping a unit, in [0, 1]: a Python float (gamma
+        solved on the host) or a 0-d float array, possibly traced (gamma
+        computed in the graph).
+    block_size : int or sequence of int
+        The side of the square (cubic) blocks, or one side per spatial axis;
+        clipped to the map.
+    seed : int, jax.Array or PRNG key
+        A Python int, a 0-d integer array (traced allowed; used modulo
+        ``2**32``) or a JAX PRNG key (typed or raw).
+    step : int or jax.Array, default 0
+        The training step the mask is drawn for.
+    replica : int or jax.Array, default 0
+        The data-parallel replica the mask is drawn for.
+    channels_last : bool, default False
+        The layout of ``x``.
+    spatial_dims : int, optional
+        The number of spatial axes (else a tuple ``block_size`` gives it, else
+        ``x.ndim - 2``).
+    gamma : {"exact", "paper"} or float, default "exact"
+        The seed probability: exact (the drop rate is ``drop_prob`` in
+        expectation), the paper's formula, or a given value.
+    seed_region : {"valid", "full"}, default "valid"
+        Seeds where whole blocks fit (the paper), or anywhere with blocks
+        centred and clipped.
+    share_channels : bool, default False
+        One mask for all channels of a sample.
+    share_batch : bool, default False
+        One mask for all samples of the batch.
+
+    Returns
+    -------
+    jax.Array
+        Boolean, True where kept; ``x``'s shape with size 1 along shared axes.
+
+    Raises
+    ------
+    ValueError
+        If an argument is out of range or not one of its choices, or ``x``'s
+        rank cannot hold the layout.
+    TypeError
+        If an argument has the wrong type.
+
+    Examples
+    --------
     >>> import jax.numpy as jnp, dropblock_core as db
     >>> x = jnp.ones((2, 3, 9, 9))
     >>> m = keep_mask(x, 0.2, 3, seed=7, step=1)
@@ -293,14 +343,8 @@ def keep_mask(
     _check_static(block_size, "block_size")
     drop = drop_array(drop_prob)
     seed = resolve_seed(seed)
-    config = DropBlockConfig(
-        drop_prob if drop is None else 0.0,
-        block_size,
-        gamma=gamma,
-        seed_region=seed_region,
-        share_channels=share_channels,
-        share_batch=share_batch,
-    )
+    options = config_arguments(locals(), drop_prob=drop_prob if drop is None else 0.0, seed=None)
+    config = DropBlockConfig(**options)
     x = jnp.asarray(x)
     check_flag(channels_last, "channels_last")
     check_rank(x.shape, spatial_dims, block_size, channels_last)

@@ -35,6 +35,7 @@ import numpy as np
 from flax import nnx
 
 from dropblock_core._validation import check_flag
+from dropblock_core.config import config_arguments
 from dropblock_core.layer import DropBlockLayer
 from dropblock_core.schedule import LinearDropSchedule
 
@@ -77,6 +78,55 @@ class DropBlock(nnx.Module, DropBlockLayer):
     a :class:`LinearScheduler` advances (the same masks as the PyTorch and
     Keras layers). Other options are those of :func:`dropblock_jax.dropblock`.
 
+    Parameters
+    ----------
+    drop_prob : float
+        The probability of dropping a unit, in [0, 1]; settable (a
+        :class:`LinearScheduler` ramps it).
+    block_size : int or sequence of int
+        The side of the square (cubic) blocks, or one side per spatial axis;
+        clipped to the map.
+    spatial_dims : int, default 2
+        The number of spatial axes of ``x``.
+    channels_last : bool, default True
+        ``x`` is ``(batch, *spatial, channels)`` (Flax's layout); ``False``:
+        ``(batch, channels, *spatial)``.
+    deterministic : bool or None, default False
+        ``True`` makes the layer the identity; ``None`` leaves it to the call or
+        to ``model.train()`` / ``model.eval()``.
+    rng_collection : str, default "dropout"
+        The stream of ``rngs`` the keys are drawn from.
+    rngs : nnx.Rngs or nnx.RngStream, optional
+        Where each training call draws its key when ``seed`` is None (a call may
+        pass its own).
+    gamma : {"exact", "paper"} or float, default "exact"
+        The seed probability: exact (the drop rate is ``drop_prob`` in
+        expectation), the paper's formula, or a given value.
+    seed_region : {"valid", "full"}, default "valid"
+        Seeds where whole blocks fit (the paper), or anywhere with blocks
+        centred and clipped.
+    normalize : {"global", "per_sample", "expected", "none"}, default "global"
+        How kept units are rescaled: by the kept fraction of the batch, of each
+        sample, by ``1 / (1 - expected rate)``, or not at all.
+    share_channels : bool, default False
+        One mask for all channels of a sample.
+    share_batch : bool, default False
+        One mask for all samples of the batch.
+    seed : int, optional
+        Counter-based masks of ``layer_seed(seed, layer_id)`` at the layer's
+        ``step``, the same masks as the PyTorch and Keras layers; then ``rngs``
+        must be None.
+
+    Raises
+    ------
+    TypeError
+        If both ``seed`` and ``rngs`` are given, ``rngs`` is of the wrong kind,
+        or an argument has the wrong type.
+    ValueError
+        If an argument is out of range or not one of its choices.
+
+    Examples
+    --------
     >>> from flax import nnx
     >>> layer = DropBlock(0.2, 3, seed=0)
     >>> layer.drop_prob = 0.1
@@ -126,16 +176,7 @@ class DropBlock(nnx.Module, DropBlockLayer):
             self.rngs = nnx.data(None)
         else:
             raise TypeError(f"rngs must be an nnx.Rngs, an nnx.RngStream or None, got {rngs!r}")
-        self._init_dropblock(
-            drop_prob,
-            block_size,
-            gamma=gamma,
-            seed_region=seed_region,
-            normalize=normalize,
-            share_channels=share_channels,
-            share_batch=share_batch,
-            seed=seed,
-        )
+        self._init_dropblock(**config_arguments(locals()))
 
     # drop_prob and step are DropBlockState variables (traced by nnx.jit);
     # layer_id, set once by a scheduler, is a static Python int.
@@ -208,6 +249,19 @@ class DropBlock(nnx.Module, DropBlockLayer):
 def dropblock_layers(model: nnx.Module) -> list[DropBlock]:
     """The :class:`DropBlock` layers of ``model``, in ``nnx.iter_modules`` order.
 
+    Parameters
+    ----------
+    model : nnx.Module
+        A model, or a single layer.
+
+    Returns
+    -------
+    list of DropBlock
+        Every :class:`DropBlock` of the model (the model itself included), in
+        ``nnx.iter_modules`` order.
+
+    Examples
+    --------
     >>> len(dropblock_layers(DropBlock(0.1, 3, seed=0)))
     1
     """
@@ -223,6 +277,24 @@ class LinearScheduler(LinearDropSchedule):
     ``load_state_dict`` resume exactly (see
     :class:`dropblock_core.schedule.LinearDropSchedule`).
 
+    Parameters
+    ----------
+    model : nnx.Module
+        The model whose :class:`DropBlock` layers are scheduled (numbered 0, 1,
+        ... in ``nnx.iter_modules`` order).
+    total_steps : int
+        Steps of the ramp, >= 0.
+
+    Raises
+    ------
+    ValueError
+        If ``model`` has no :class:`DropBlock` layer or ``total_steps`` is
+        negative.
+    TypeError
+        If ``total_steps`` is not an int.
+
+    Examples
+    --------
     >>> from flax import nnx
     >>> layer = DropBlock(0.1, 3, rngs=nnx.Rngs(0))
     >>> schedule = LinearScheduler(layer, total_steps=4)

@@ -24,6 +24,31 @@ def scheduled_drop_prob(
     ``drop_prob / k``: at most ``k + 1`` distinct values, so a function jitted
     with ``drop_prob`` static compiles at most ``k + 1`` times.
 
+    Parameters
+    ----------
+    step : int
+        The step, >= 0.
+    total_steps : int
+        Steps of the ramp, >= 0.
+    drop_prob : float
+        The final drop probability, in [0, 1].
+    levels : int, optional
+        Round the ramp down to multiples of ``drop_prob / levels`` (>= 1).
+
+    Returns
+    -------
+    float
+        The drop probability at ``step``.
+
+    Raises
+    ------
+    TypeError
+        If ``step``, ``total_steps`` or ``levels`` is not an int.
+    ValueError
+        If one is negative (``levels`` < 1) or ``drop_prob`` is outside [0, 1].
+
+    Examples
+    --------
     >>> scheduled_drop_prob(50, 100, 0.1)
     0.05
     >>> [scheduled_drop_prob(s, 100, 0.1, levels=4) for s in (0, 24, 25, 60, 100)]

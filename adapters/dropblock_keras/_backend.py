@@ -158,11 +158,11 @@ def apply(x: Any, mask: Any, drop: Any, normalize: str, numpy_mask: Any = None) 
 
         scale = None
         if numpy_mask is not None:
-            scale = keep_scale(numpy_mask, drop, normalize, np, np.float64)
+            scale = keep_scale(numpy_mask, drop, normalize, np.float64, xp=np)
         return apply_keep_mask(x, mask, drop, normalize, scale)
     from dropblock_core.apply import apply_mask
 
-    return apply_mask(x, mask, drop, normalize, namespace(x))
+    return apply_mask(x, mask, drop, normalize, xp=namespace(x))
 
 
 def replica_id() -> Any:

@@ -20,9 +20,10 @@ import numpy as np
 import tensorflow as tf
 
 from dropblock_core import _namespace_tf as tnp
+from dropblock_core._dispatch import standard_path
 from dropblock_core.config import DropBlockConfig
-from dropblock_core.masks import MaskPlan, expand_seeds, plan_mask
-from dropblock_core.rng import mask_key, seed_bits
+from dropblock_core.masks import MaskPlan, plan_mask
+from dropblock_core.rng import mask_key
 
 __all__ = [
     "ALIGNMENT",
@@ -119,13 +120,14 @@ def graph_keep_mask(
         batch: Any = 1
     else:
         batch = x.shape[0] if x.shape[0] is not None else tf.shape(x, out_type=tf.int64)[0]
-    key = mask_key(seed, step, replica, tnp)
+    key = mask_key(seed, step, replica, xp=tnp)
+    path = standard_path(tnp)  # with TensorFlow's seed loop
     total = batch * math.prod(plan.grid[1:])
     if isinstance(gamma, float) and gamma >= 1.0:  # every position is a seed
         bits = tf.ones(tf.reshape(total, [1]), tf.bool)
     else:  # the core's stream; its TensorFlow loop stops when no group needs a word
-        bits = seed_bits(key, gamma, total, tnp)
-    return expand_seeds(plan, bits, tnp)
+        bits = path.seed_bits(key, gamma, total, xp=tnp)
+    return path.expand_seeds(plan, bits, xp=tnp)
 
 
 def count_kept(mask: tf.Tensor) -> tf.Tensor:

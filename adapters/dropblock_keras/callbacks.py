@@ -37,6 +37,20 @@ class LinearScheduler(keras.callbacks.Callback):
     mask. With ``steps_per_execution > 1`` the callback runs once per
     execution, so the layers keep advancing ``step`` themselves inside it.
 
+    Parameters
+    ----------
+    total_steps : int
+        Training batches (optimizer steps) of the ramp, >= 0.
+
+    Raises
+    ------
+    TypeError
+        If ``total_steps`` is not an int.
+    ValueError
+        If ``total_steps`` is negative.
+
+    Examples
+    --------
     >>> import keras, numpy as np, dropblock_keras
     >>> layer = dropblock_keras.DropBlock2D(0.2, 3)
     >>> model = keras.Sequential(
@@ -64,6 +78,18 @@ class LinearScheduler(keras.callbacks.Callback):
         self._first_batch = 0
 
     def set_model(self, model: keras.Model) -> None:
+        """Find and number the model's DropBlock layers (Keras calls this in ``fit``).
+
+        Parameters
+        ----------
+        model : keras.Model
+            The model being trained.
+
+        Raises
+        ------
+        ValueError
+            If the model has no DropBlock layer.
+        """
         super().set_model(model)
         layers = dropblock_layers(model)
         if not layers:
@@ -79,9 +105,25 @@ class LinearScheduler(keras.callbacks.Callback):
             model.train_function = None  # an int seed's mask_seed is traced as a constant
 
     def on_train_begin(self, logs: dict | None = None) -> None:
+        """Forget the last run's schedule: it is read again at the first batch.
+
+        Parameters
+        ----------
+        logs : dict, optional
+            Unused (Keras's callback argument).
+        """
         self.schedule = None  # read the layers at the first batch, after any restore
 
     def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None:
+        """At the first batch, read the layers' targets and ``step`` and start there.
+
+        Parameters
+        ----------
+        batch : int
+            The batch index within the epoch.
+        logs : dict, optional
+            Unused (Keras's callback argument).
+        """
         self._first_batch = batch
         if self.schedule is not None:
             return
@@ -100,6 +142,15 @@ class LinearScheduler(keras.callbacks.Callback):
             layer._target_drop_prob = target
 
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        """Step the schedule once per batch trained (several per execution).
+
+        Parameters
+        ----------
+        batch : int
+            The batch index within the epoch.
+        logs : dict, optional
+            Unused (Keras's callback argument).
+        """
         if self.schedule is None:
             return
         self.model  # noqa: B018  (sync the JAX state before writing variables)
@@ -107,17 +158,46 @@ class LinearScheduler(keras.callbacks.Callback):
             self.schedule.step()
 
     def on_train_end(self, logs: dict | None = None) -> None:
+        """Turn the layers' ``auto_step`` back on, for a later ``fit`` without the callback.
+
+        Parameters
+        ----------
+        logs : dict, optional
+            Unused (Keras's callback argument).
+        """
         for layer in self._layers:
             layer.auto_step = True  # a later fit without the callback advances again
 
     def get_last_drop_prob(self) -> list[float]:
-        """Each layer's drop probability for the next batch."""
+        """Each layer's drop probability for the next batch.
+
+        Returns
+        -------
+        list of float
+            One per layer, in ``layer_id`` order.
+
+        Raises
+        ------
+        RuntimeError
+            Before the first training batch.
+        """
         if self.schedule is None:
             raise RuntimeError("the schedule starts at the first training batch")
         return self.schedule.get_last_drop_prob()
 
     def state_dict(self) -> dict[str, Any]:
-        """``total_steps``, ``last_step`` and the targets (``LinearDropSchedule``'s)."""
+        """``total_steps``, ``last_step`` and the targets (``LinearDropSchedule``'s).
+
+        Returns
+        -------
+        dict
+            ``total_steps``, ``last_step`` and ``target_drop_probs``.
+
+        Raises
+        ------
+        RuntimeError
+            Before the first training batch.
+        """
         if self.schedule is None:
             raise RuntimeError("the schedule starts at the first training batch")
         return self.schedule.state_dict()

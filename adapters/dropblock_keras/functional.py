@@ -10,7 +10,7 @@ import keras
 
 from dropblock_core._validation import check_choice, check_flag, normalize_block_size
 from dropblock_core._validation import check_counter as check_counter_value
-from dropblock_core.config import DropBlockConfig
+from dropblock_core.config import DropBlockConfig, config_arguments
 from dropblock_core.masks import plan_mask, sample_planned_mask
 
 from . import _backend
@@ -145,6 +145,58 @@ def dropblock(
     is then computed in the graph). ``training=False`` or ``drop_prob == 0``
     returns ``x``. Other options are those of :func:`dropblock_core.dropblock`.
 
+    Parameters
+    ----------
+    x : tensor
+        A floating tensor of the active backend, with one or more spatial axes.
+    drop_prob : float or tensor
+        The probability of dropping a unit, in [0, 1]: a float, or a 0-d
+        floating tensor (its gamma is computed in the graph).
+    block_size : int or sequence of int
+        The side of the square (cubic) blocks, or one side per spatial axis;
+        clipped to the map.
+    seed : int or tensor
+        Seeds the mask (an int or a 0-d integer tensor): the mask is
+        ``dropblock_core.sample_mask``'s for this ``seed``, ``step`` and
+        ``replica``.
+    step : int or tensor, default 0
+        The training step the mask is drawn for.
+    replica : int or tensor, default 0
+        The data-parallel replica the mask is drawn for.
+    training : bool, default True
+        ``False`` returns the input unchanged.
+    data_format : {"channels_last", "channels_first"}, optional
+        The layout; ``None`` follows ``keras.config.image_data_format()``.
+    gamma : {"exact", "paper"} or float, default "exact"
+        The seed probability: exact (the drop rate is ``drop_prob`` in
+        expectation), the paper's formula, or a given value.
+    seed_region : {"valid", "full"}, default "valid"
+        Seeds where whole blocks fit (the paper), or anywhere with blocks
+        centred and clipped.
+    normalize : {"global", "per_sample", "expected", "none"}, default "global"
+        How kept units are rescaled: by the kept fraction of the batch, of each
+        sample, by ``1 / (1 - expected rate)``, or not at all.
+    share_channels : bool, default False
+        One mask for all channels of a sample.
+    share_batch : bool, default False
+        One mask for all samples of the batch.
+
+    Returns
+    -------
+    tensor
+        ``x`` with blocks zeroed and kept units rescaled, same shape and dtype;
+        ``x`` itself when not training or ``drop_prob`` is 0.
+
+    Raises
+    ------
+    ValueError
+        If an argument is out of range or not one of its choices, or ``x``'s
+        shape does not fit ``data_format``.
+    TypeError
+        If an argument has the wrong type, or ``x`` is not floating.
+
+    Examples
+    --------
     >>> import numpy as np, keras, dropblock_core
     >>> x = keras.ops.ones((2, 14, 14, 4))
     >>> y = dropblock(x, 0.1, 7, seed=0, step=3, data_format="channels_last")
@@ -157,15 +209,8 @@ def dropblock(
     """
     drop = _backend.raw(drop_prob)
     is_number = isinstance(drop, numbers.Real) and not isinstance(drop, bool)
-    config = DropBlockConfig(
-        float(drop) if is_number else 0.0,
-        block_size,
-        gamma=gamma,
-        seed_region=seed_region,
-        normalize=normalize,
-        share_channels=share_channels,
-        share_batch=share_batch,
-    )
+    options = config_arguments(locals(), drop_prob=float(drop) if is_number else 0.0, seed=None)
+    config = DropBlockConfig(**options)
     channels_last = check_data_format(data_format) == "channels_last"
     check_flag(training, "training")
     seed = check_counter(seed, "seed", 64)

@@ -32,6 +32,7 @@ import keras
 import numpy as np
 
 from dropblock_core._validation import check_flag, check_uint
+from dropblock_core.config import config_arguments
 from dropblock_core.layer import DropBlockLayer
 from dropblock_core.rng import layer_seed
 
@@ -84,16 +85,7 @@ class DropBlockND(keras.layers.Layer, DropBlockLayer):
         self.data_format = check_data_format(data_format)
         self.replica = check_uint(replica, "replica", 32)
         self._target_drop_prob: float | None = None
-        self._init_dropblock(
-            drop_prob,
-            block_size,
-            gamma=gamma,
-            seed_region=seed_region,
-            normalize=normalize,
-            share_channels=share_channels,
-            share_batch=share_batch,
-            seed=seed,
-        )
+        self._init_dropblock(**config_arguments(locals()))
         self.seed_generator = keras.random.SeedGenerator(None) if seed is None else None
         self._auto_step_variable = self.add_weight(
             name="auto_step",
@@ -245,6 +237,48 @@ class DropBlockND(keras.layers.Layer, DropBlockLayer):
 class DropBlock1D(DropBlockND):
     """DropBlock for sequences ``(batch, length, channels)``; see :class:`DropBlock2D`.
 
+    Parameters
+    ----------
+    drop_prob : float
+        The probability of dropping a unit, in [0, 1]; settable (a
+        ``LinearScheduler`` ramps it).
+    block_size : int or sequence of int
+        The side of the square (cubic) blocks, or one side per spatial axis;
+        clipped to the map.
+    gamma : {"exact", "paper"} or float, default "exact"
+        The seed probability: exact (the drop rate is ``drop_prob`` in
+        expectation), the paper's formula, or a given value.
+    seed_region : {"valid", "full"}, default "valid"
+        Seeds where whole blocks fit (the paper), or anywhere with blocks
+        centred and clipped.
+    normalize : {"global", "per_sample", "expected", "none"}, default "global"
+        How kept units are rescaled: by the kept fraction of the batch, of each
+        sample, by ``1 / (1 - expected rate)``, or not at all.
+    share_channels : bool, default False
+        One mask for all channels of a sample.
+    share_batch : bool, default False
+        One mask for all samples of the batch.
+    seed : int, optional
+        An int draws the masks of ``dropblock_core.sample_mask`` for
+        ``seed=layer.mask_seed``, ``step=layer.step``; ``None`` takes a seed
+        from a ``keras.random.SeedGenerator``.
+    replica : int, default 0
+        Added to ``tf.distribute``'s replica id.
+    data_format : {"channels_last", "channels_first"}, optional
+        The layout; ``None`` follows ``keras.config.image_data_format()``.
+    **kwargs
+        Those of ``keras.layers.Layer`` (``name``, ``dtype``...).
+
+    Raises
+    ------
+    ValueError
+        If an argument is out of range or not one of its choices, or the Keras
+        backend is not TensorFlow, JAX or PyTorch.
+    TypeError
+        If an argument has the wrong type.
+
+    Examples
+    --------
     >>> import keras
     >>> layer = DropBlock1D(0.2, 5, seed=0)
     >>> tuple(layer(keras.ops.ones((2, 32, 4)), training=True).shape)
@@ -268,6 +302,48 @@ class DropBlock2D(DropBlockND):
     ``tf.distribute``'s replica id. ``data_format=None`` follows
     ``keras.config.image_data_format()``. Inference calls return the input.
 
+    Parameters
+    ----------
+    drop_prob : float
+        The probability of dropping a unit, in [0, 1]; settable (a
+        ``LinearScheduler`` ramps it).
+    block_size : int or sequence of int
+        The side of the square (cubic) blocks, or one side per spatial axis;
+        clipped to the map.
+    gamma : {"exact", "paper"} or float, default "exact"
+        The seed probability: exact (the drop rate is ``drop_prob`` in
+        expectation), the paper's formula, or a given value.
+    seed_region : {"valid", "full"}, default "valid"
+        Seeds where whole blocks fit (the paper), or anywhere with blocks
+        centred and clipped.
+    normalize : {"global", "per_sample", "expected", "none"}, default "global"
+        How kept units are rescaled: by the kept fraction of the batch, of each
+        sample, by ``1 / (1 - expected rate)``, or not at all.
+    share_channels : bool, default False
+        One mask for all channels of a sample.
+    share_batch : bool, default False
+        One mask for all samples of the batch.
+    seed : int, optional
+        An int draws the masks of ``dropblock_core.sample_mask`` for
+        ``seed=layer.mask_seed``, ``step=layer.step``; ``None`` takes a seed
+        from a ``keras.random.SeedGenerator``.
+    replica : int, default 0
+        Added to ``tf.distribute``'s replica id.
+    data_format : {"channels_last", "channels_first"}, optional
+        The layout; ``None`` follows ``keras.config.image_data_format()``.
+    **kwargs
+        Those of ``keras.layers.Layer`` (``name``, ``dtype``...).
+
+    Raises
+    ------
+    ValueError
+        If an argument is out of range or not one of its choices, or the Keras
+        backend is not TensorFlow, JAX or PyTorch.
+    TypeError
+        If an argument has the wrong type.
+
+    Examples
+    --------
     >>> import numpy as np, keras, dropblock_core
     >>> layer = DropBlock2D(0.1, 7, seed=0, data_format="channels_last")
     >>> x = keras.ops.ones((2, 14, 14, 4))
@@ -289,6 +365,48 @@ class DropBlock2D(DropBlockND):
 class DropBlock3D(DropBlockND):
     """DropBlock for volumes ``(batch, depth, height, width, channels)``; see :class:`DropBlock2D`.
 
+    Parameters
+    ----------
+    drop_prob : float
+        The probability of dropping a unit, in [0, 1]; settable (a
+        ``LinearScheduler`` ramps it).
+    block_size : int or sequence of int
+        The side of the square (cubic) blocks, or one side per spatial axis;
+        clipped to the map.
+    gamma : {"exact", "paper"} or float, default "exact"
+        The seed probability: exact (the drop rate is ``drop_prob`` in
+        expectation), the paper's formula, or a given value.
+    seed_region : {"valid", "full"}, default "valid"
+        Seeds where whole blocks fit (the paper), or anywhere with blocks
+        centred and clipped.
+    normalize : {"global", "per_sample", "expected", "none"}, default "global"
+        How kept units are rescaled: by the kept fraction of the batch, of each
+        sample, by ``1 / (1 - expected rate)``, or not at all.
+    share_channels : bool, default False
+        One mask for all channels of a sample.
+    share_batch : bool, default False
+        One mask for all samples of the batch.
+    seed : int, optional
+        An int draws the masks of ``dropblock_core.sample_mask`` for
+        ``seed=layer.mask_seed``, ``step=layer.step``; ``None`` takes a seed
+        from a ``keras.random.SeedGenerator``.
+    replica : int, default 0
+        Added to ``tf.distribute``'s replica id.
+    data_format : {"channels_last", "channels_first"}, optional
+        The layout; ``None`` follows ``keras.config.image_data_format()``.
+    **kwargs
+        Those of ``keras.layers.Layer`` (``name``, ``dtype``...).
+
+    Raises
+    ------
+    ValueError
+        If an argument is out of range or not one of its choices, or the Keras
+        backend is not TensorFlow, JAX or PyTorch.
+    TypeError
+        If an argument has the wrong type.
+
+    Examples
+    --------
     >>> import keras
     >>> layer = DropBlock3D(0.1, 3, data_format="channels_first")
     >>> tuple(layer(keras.ops.ones((1, 2, 8, 8, 8)), training=True).shape)

@@ -13,7 +13,7 @@ from dropblock_keras._tensorflow import apply_keep_mask, graph_keep_mask, import
 
 from dropblock_core._validation import check_choice, check_flag, check_uint, normalize_block_size
 from dropblock_core.apply import keep_scale
-from dropblock_core.config import DropBlockConfig
+from dropblock_core.config import DropBlockConfig, config_arguments
 from dropblock_core.masks import plan_mask, sample_planned_mask
 
 __all__ = [
@@ -107,7 +107,7 @@ def dropblock_tensor(
             replica=values[1],
             stream="counter",
         )
-        scale = keep_scale(mask, config.drop_prob, config.normalize, np, np.float64)
+        scale = keep_scale(mask, config.drop_prob, config.normalize, np.float64, xp=np)
         return apply_keep_mask(x, import_numpy(mask), config.drop_prob, config.normalize, scale)
     else:
         if seed is None:
@@ -157,6 +157,57 @@ def dropblock(
     with or without XLA (TensorFlow ops; the rank and the non-batch sizes must
     be known there). Other parameters are those of :func:`dropblock_core.dropblock`.
 
+    Parameters
+    ----------
+    x : tf.Tensor
+        float16, bfloat16, float32 or float64, with 1 to 3 spatial axes.
+    drop_prob : float
+        The probability of dropping a unit, in [0, 1]; 0 returns the input.
+    block_size : int or sequence of int
+        The side of the square (cubic) blocks, or one side per spatial axis;
+        clipped to the map.
+    training : bool, default True
+        ``False`` returns the input unchanged.
+    seed : int, optional
+        Seeds the mask (``dropblock_core.sample_mask``'s for this ``seed``,
+        ``step`` and ``replica``); ``None`` draws a fresh mask on every call.
+    step : int or tf.Tensor, default 0
+        The training step the mask is drawn for (a scalar integer tensor
+        allowed).
+    replica : int or tf.Tensor, default 0
+        The data-parallel replica the mask is drawn for.
+    data_format : {"channels_last", "channels_first"}, default "channels_last"
+        ``(batch, *spatial, channels)`` or ``(batch, channels, *spatial)``.
+    gamma : {"exact", "paper"} or float, default "exact"
+        The seed probability: exact (the drop rate is ``drop_prob`` in
+        expectation), the paper's formula, or a given value.
+    seed_region : {"valid", "full"}, default "valid"
+        Seeds where whole blocks fit (the paper), or anywhere with blocks
+        centred and clipped.
+    normalize : {"global", "per_sample", "expected", "none"}, default "global"
+        How kept units are rescaled: by the kept fraction of the batch, of each
+        sample, by ``1 / (1 - expected rate)``, or not at all.
+    share_channels : bool, default False
+        One mask for all channels of a sample.
+    share_batch : bool, default False
+        One mask for all samples of the batch.
+
+    Returns
+    -------
+    tf.Tensor
+        ``x`` with blocks zeroed and kept units rescaled, same shape and dtype;
+        ``x`` itself when not training or ``drop_prob`` is 0.
+
+    Raises
+    ------
+    ValueError
+        If an argument is out of range or not one of its choices, or ``x``'s
+        shape does not fit ``data_format``.
+    TypeError
+        If an argument has the wrong type, or ``x`` is not floating.
+
+    Examples
+    --------
     >>> import numpy as np, tensorflow as tf, dropblock_core
     >>> x = tf.ones((2, 14, 14, 4))
     >>> y = dropblock(x, 0.1, 7, seed=0, step=3)
@@ -169,16 +220,7 @@ def dropblock(
     >>> dropblock(x, 0.1, 7, training=False) is x
     True
     """
-    config = DropBlockConfig(
-        drop_prob,
-        block_size,
-        gamma=gamma,
-        seed_region=seed_region,
-        normalize=normalize,
-        share_channels=share_channels,
-        share_batch=share_batch,
-        seed=seed,
-    )
+    config = DropBlockConfig(**config_arguments(locals()))
     check_flag(training, "training")
     check_choice(data_format, DATA_FORMATS, "data_format")
     step = check_counter(step, "step")

@@ -31,7 +31,7 @@ from dropblock_core import paper_gamma, sample_mask
 from dropblock_core._namespace import resolve_namespace
 from dropblock_core._validation import check_choice, clip_block, normalize_block_size
 from dropblock_core.apply import keep_scale
-from dropblock_core.config import DropBlockConfig
+from dropblock_core.config import DropBlockConfig, config_arguments
 
 __all__ = ["BACKENDS", "MaskSpec", "keep_mask", "numpy_to_torch", "spec_json"]
 
@@ -99,15 +99,7 @@ class MaskSpec:
 
     def config(self, drop_prob: float) -> DropBlockConfig:
         """The core configuration for ``drop_prob`` (validated there)."""
-        return DropBlockConfig(
-            drop_prob,
-            self.block_size,
-            gamma=self.gamma,
-            seed_region=self.seed_region,
-            normalize=self.normalize,
-            share_channels=self.share_channels,
-            share_batch=self.share_batch,
-        )
+        return DropBlockConfig(**config_arguments(vars(self), drop_prob=drop_prob))
 
     def core_arguments(
         self, shape: Sequence[int], drop_prob: float, channels_last: bool
@@ -192,15 +184,7 @@ def _new_spec_json(
     stream: str,
     backend: str,
 ) -> str:
-    config = DropBlockConfig(
-        0.0,
-        block_size,
-        gamma=gamma,
-        seed_region=seed_region,
-        normalize=normalize,
-        share_channels=share_channels,
-        share_batch=share_batch,
-    )
+    config = DropBlockConfig(**config_arguments(locals(), drop_prob=0.0))
     spec = MaskSpec.of(
         config,
         gamma_scale=gamma_scale,
@@ -270,13 +254,13 @@ def keep_mask(
     on_host = mask_spec.backend == "numpy" or (mask_spec.backend == "auto" and device.type == "cpu")
     if on_host:
         host = sample_mask(shape, drop, block, **kwargs, **counters)
-        scale = keep_scale(host, drop, mask_spec.normalize, _NUMPY, _NUMPY.float64)
+        scale = keep_scale(host, drop, mask_spec.normalize, _NUMPY.float64, xp=_NUMPY)
         mask = numpy_to_torch(host).to(device)
     else:
         counters["stream"] = "counter"  # the native stream exists on NumPy only
         mask = sample_mask(shape, drop, block, xp=_TORCH, device=device, **kwargs, **counters)
         mask = mask.contiguous()
-        scale = keep_scale(mask, drop, mask_spec.normalize, _TORCH, torch.float64)
+        scale = keep_scale(mask, drop, mask_spec.normalize, torch.float64, xp=_TORCH)
     scale = torch.as_tensor(scale, dtype=torch.float64, device=device).contiguous()
     return mask, _with_eps(scale, mask_spec.eps, mask.numel())
 

@@ -57,6 +57,62 @@ def dropblock(
     ``mask_backend``: ``"auto"`` (NumPy core for CPU tensors, the core's
     array-API path on torch for other devices), ``"numpy"`` or ``"torch"``.
 
+    Parameters
+    ----------
+    x : torch.Tensor
+        A floating tensor ``(N, C, *spatial)``, any device and memory format.
+    drop_prob : float
+        The probability of dropping a unit, in [0, 1]; 0 returns the input.
+    block_size : int or sequence of int
+        The side of the square (cubic) blocks, or one side per spatial axis;
+        clipped to the map.
+    training : bool, default True
+        ``False`` returns the input unchanged.
+    seed : int, optional
+        Seeds the mask: the mask is ``dropblock_core.sample_mask``'s for this
+        ``seed``, ``step`` and ``replica``, bit for bit. ``None`` draws the
+        mask's key from ``generator``.
+    step : int or torch.Tensor, default 0
+        The training step the mask is drawn for (a 0-d integer tensor allowed).
+    replica : int, default 0
+        The data-parallel replica the mask is drawn for.
+    gamma : {"exact", "paper"} or float, default "exact"
+        The seed probability: exact (the drop rate is ``drop_prob`` in
+        expectation), the paper's formula, or a given value.
+    seed_region : {"valid", "full"}, default "valid"
+        Seeds where whole blocks fit (the paper), or anywhere with blocks
+        centred and clipped.
+    normalize : {"global", "per_sample", "expected", "none"}, default "global"
+        How kept units are rescaled: by the kept fraction of the batch, of each
+        sample, by ``1 / (1 - expected rate)``, or not at all.
+    share_channels : bool, default False
+        One mask for all channels of a sample.
+    share_batch : bool, default False
+        One mask for all samples of the batch.
+    generator : torch.Generator, optional
+        Draws the key when ``seed`` is None (default: the default generator of
+        ``x``'s device).
+    mask_backend : {"auto", "numpy", "torch"}, default "auto"
+        Where the mask is built: ``auto`` uses the NumPy core for CPU tensors
+        and the core's array-API path on torch for other devices.
+
+    Returns
+    -------
+    torch.Tensor
+        ``x`` with blocks zeroed and kept units rescaled; same shape, dtype,
+        device and memory format. ``x`` itself when not training or
+        ``drop_prob`` is 0.
+
+    Raises
+    ------
+    ValueError
+        If an argument is out of range or not one of its choices, or ``x`` is
+        not ``(N, C, *spatial)``.
+    TypeError
+        If an argument has the wrong type, or ``x`` is not a floating tensor.
+
+    Examples
+    --------
     >>> import torch
     >>> x = torch.ones(2, 4, 14, 14)
     >>> y = dropblock(x, 0.1, 7, seed=0, step=3)

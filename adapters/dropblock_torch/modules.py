@@ -19,6 +19,7 @@ import torch.distributed as dist
 from torch import nn
 
 from dropblock_core._validation import check_flag, check_uint
+from dropblock_core.config import config_arguments
 from dropblock_core.layer import DropBlockLayer
 
 from ._op import MaskSpec
@@ -52,16 +53,7 @@ class DropBlockNd(nn.Module, DropBlockLayer):
         super().__init__()
         for name, shape in (("_drop_prob_bits", ()), ("_step", ()), ("_seed_words", (2,))):
             self.register_buffer(name, torch.zeros(shape, dtype=torch.int64), persistent=False)
-        self._init_dropblock(
-            drop_prob,
-            block_size,
-            gamma=gamma,
-            seed_region=seed_region,
-            normalize=normalize,
-            share_channels=share_channels,
-            share_batch=share_batch,
-            seed=seed,
-        )
+        self._init_dropblock(**config_arguments(locals()))
         self.replica = None if replica is None else check_uint(replica, "replica", 32)
         self.inplace = check_flag(inplace, "inplace")
         self.mask_backend = mask_backend
@@ -137,6 +129,46 @@ class DropBlockNd(nn.Module, DropBlockLayer):
 class DropBlock1d(DropBlockNd):
     """DropBlock for ``(N, C, L)`` inputs; the arguments of :class:`DropBlock2d`.
 
+    Parameters
+    ----------
+    drop_prob : float
+        The probability of dropping a unit, in [0, 1]; 0 returns the input.
+    block_size : int or sequence of int
+        The side of the square (cubic) blocks, or one side per spatial axis;
+        clipped to the map.
+    gamma : {"exact", "paper"} or float, default "exact"
+        The seed probability: exact (the drop rate is ``drop_prob`` in
+        expectation), the paper's formula, or a given value.
+    seed_region : {"valid", "full"}, default "valid"
+        Seeds where whole blocks fit (the paper), or anywhere with blocks
+        centred and clipped.
+    normalize : {"global", "per_sample", "expected", "none"}, default "global"
+        How kept units are rescaled: by the kept fraction of the batch, of each
+        sample, by ``1 / (1 - expected rate)``, or not at all.
+    share_channels : bool, default False
+        One mask for all channels of a sample.
+    share_batch : bool, default False
+        One mask for all samples of the batch.
+    seed : int, optional
+        ``None`` draws each mask's key from the input device's default
+        generator; an int makes masks reproducible (see :class:`DropBlock2d`).
+    replica : int, optional
+        The data-parallel replica; ``None`` uses the ``torch.distributed`` rank
+        when initialised.
+    inplace : bool, default False
+        Write into the input.
+    mask_backend : {"auto", "numpy", "torch"}, default "auto"
+        Where the mask is built, as for :func:`dropblock_torch.dropblock`.
+
+    Raises
+    ------
+    ValueError
+        If an argument is out of range or not one of its choices.
+    TypeError
+        If an argument has the wrong type.
+
+    Examples
+    --------
     >>> import torch
     >>> layer = DropBlock1d(0.2, 3, seed=0)
     >>> layer(torch.ones(2, 4, 16)).shape
@@ -164,6 +196,49 @@ class DropBlock2d(DropBlockNd):
     when initialised. ``inplace`` writes into the input. ``eval()`` makes the
     layer the identity; ``forward`` never changes the layer.
 
+    Parameters
+    ----------
+    drop_prob : float
+        The probability of dropping a unit, in [0, 1]; a settable attribute,
+        read by every training call.
+    block_size : int or sequence of int
+        The side of the square (cubic) blocks, or one side per spatial axis;
+        clipped to the map.
+    gamma : {"exact", "paper"} or float, default "exact"
+        The seed probability: exact (the drop rate is ``drop_prob`` in
+        expectation), the paper's formula, or a given value.
+    seed_region : {"valid", "full"}, default "valid"
+        Seeds where whole blocks fit (the paper), or anywhere with blocks
+        centred and clipped.
+    normalize : {"global", "per_sample", "expected", "none"}, default "global"
+        How kept units are rescaled: by the kept fraction of the batch, of each
+        sample, by ``1 / (1 - expected rate)``, or not at all.
+    share_channels : bool, default False
+        One mask for all channels of a sample.
+    share_batch : bool, default False
+        One mask for all samples of the batch.
+    seed : int, optional
+        ``None`` draws each mask's key from the default generator of the input's
+        device, like ``nn.Dropout``; an int makes the mask
+        ``dropblock_core.sample_mask(..., seed=layer.mask_seed, step=layer.step,
+        replica=...)``.
+    replica : int, optional
+        The data-parallel replica; ``None`` uses the ``torch.distributed`` rank
+        when initialised (else 0).
+    inplace : bool, default False
+        Write into the input.
+    mask_backend : {"auto", "numpy", "torch"}, default "auto"
+        Where the mask is built, as for :func:`dropblock_torch.dropblock`.
+
+    Raises
+    ------
+    ValueError
+        If an argument is out of range or not one of its choices.
+    TypeError
+        If an argument has the wrong type.
+
+    Examples
+    --------
     >>> import torch
     >>> layer = DropBlock2d(0.1, 7, seed=0)
     >>> layer
@@ -186,6 +261,46 @@ class DropBlock2d(DropBlockNd):
 class DropBlock3d(DropBlockNd):
     """DropBlock for ``(N, C, D, H, W)`` inputs; the arguments of :class:`DropBlock2d`.
 
+    Parameters
+    ----------
+    drop_prob : float
+        The probability of dropping a unit, in [0, 1]; 0 returns the input.
+    block_size : int or sequence of int
+        The side of the square (cubic) blocks, or one side per spatial axis;
+        clipped to the map.
+    gamma : {"exact", "paper"} or float, default "exact"
+        The seed probability: exact (the drop rate is ``drop_prob`` in
+        expectation), the paper's formula, or a given value.
+    seed_region : {"valid", "full"}, default "valid"
+        Seeds where whole blocks fit (the paper), or anywhere with blocks
+        centred and clipped.
+    normalize : {"global", "per_sample", "expected", "none"}, default "global"
+        How kept units are rescaled: by the kept fraction of the batch, of each
+        sample, by ``1 / (1 - expected rate)``, or not at all.
+    share_channels : bool, default False
+        One mask for all channels of a sample.
+    share_batch : bool, default False
+        One mask for all samples of the batch.
+    seed : int, optional
+        ``None`` draws each mask's key from the input device's default
+        generator; an int makes masks reproducible (see :class:`DropBlock2d`).
+    replica : int, optional
+        The data-parallel replica; ``None`` uses the ``torch.distributed`` rank
+        when initialised.
+    inplace : bool, default False
+        Write into the input.
+    mask_backend : {"auto", "numpy", "torch"}, default "auto"
+        Where the mask is built, as for :func:`dropblock_torch.dropblock`.
+
+    Raises
+    ------
+    ValueError
+        If an argument is out of range or not one of its choices.
+    TypeError
+        If an argument has the wrong type.
+
+    Examples
+    --------
     >>> import torch
     >>> DropBlock3d(0.1, (1, 3, 3), seed=0)(torch.ones(1, 2, 4, 8, 8)).shape
     torch.Size([1, 2, 4, 8, 8])

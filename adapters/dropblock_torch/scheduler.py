@@ -30,6 +30,23 @@ class LinearScheduler:
     Call :meth:`step` once per optimizer step, so gradient accumulation and
     activation checkpointing do not advance it.
 
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The model whose DropBlock layers (any
+        :class:`~dropblock_core.layer.DropBlockLayer`) are scheduled.
+    total_steps : int
+        Steps of the ramp, >= 0; after it every layer keeps its target.
+
+    Raises
+    ------
+    TypeError
+        If ``model`` is not a ``torch.nn.Module`` or ``total_steps`` not an int.
+    ValueError
+        If ``model`` has no DropBlock layer or ``total_steps`` is negative.
+
+    Examples
+    --------
     >>> import torch
     >>> from torch import nn
     >>> from dropblock_torch import DropBlock2d
@@ -79,15 +96,41 @@ class LinearScheduler:
         self._schedule.step()
 
     def get_last_drop_prob(self) -> list[float]:
-        """The drop probabilities set by the last step (like ``get_last_lr()``)."""
+        """The drop probabilities set by the last step (like ``get_last_lr()``).
+
+        Returns
+        -------
+        list of float
+            One drop probability per layer, in ``layers`` order.
+        """
         return self._schedule.get_last_drop_prob()
 
     def state_dict(self) -> dict[str, Any]:
-        """``total_steps``, ``last_step`` and ``target_drop_probs``: what resuming needs."""
+        """``total_steps``, ``last_step`` and ``target_drop_probs``: what resuming needs.
+
+        Returns
+        -------
+        dict
+            ``total_steps``, ``last_step`` and ``target_drop_probs``.
+        """
         return self._schedule.state_dict()
 
     def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
-        """Resume from :meth:`state_dict`: the layers get that step's values."""
+        """Resume from :meth:`state_dict`: the layers get that step's values.
+
+        Parameters
+        ----------
+        state_dict : mapping
+            What :meth:`state_dict` returned (for the same layers).
+
+        Raises
+        ------
+        ValueError
+            If ``state_dict`` does not match this scheduler's layers, or its
+            values are out of range.
+        TypeError
+            If a value has the wrong type.
+        """
         self._schedule.load_state_dict(state_dict)
 
     def __repr__(self) -> str:

@@ -40,11 +40,18 @@ MODULES = {
     "dropblock_core.layer": "the framework-free layer base",
     "dropblock_core.config": "the adapters' shared configuration",
     "dropblock_core.conformance": "the conformance validator",
+    "dropblock_core.testing": "assertions and hypothesis strategies for your tests",
     "dropblock_torch": "PyTorch",
+    "dropblock_torch.compat.torchvision": "the torchvision compatible aliases",
+    "dropblock_torch.compat.timm": "the timm compatible aliases",
     "dropblock_keras": "Keras 3 on every backend",
     "dropblock_keras.compat.keras_cv": "the keras-cv compatible alias",
     "dropblock_tf": "TensorFlow tensors",
     "dropblock_jax": "JAX",
+    "dropblock_jax.nnx": "Flax NNX modules and schedule",
+    "dropblock_jax.linen": "the Flax Linen module",
+    "dropblock_jax.equinox": "the Equinox module",
+    "dropblock_jax.keys": "PRNG keys as seeds",
 }
 
 _ROLE = re.compile(

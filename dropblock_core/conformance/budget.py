@@ -20,9 +20,25 @@ __all__ = ["BUDGETS", "Budget", "resolve_budget"]
 class Budget:
     """Sample sizes. More samples only tighten the data-driven bounds.
 
-    ``base``: ``"full"`` or ``"quick"``, whose sizes every check declares;
-    ``sizes``: check name -> the sizes replacing its base ones.
+    Parameters
+    ----------
+    name : str
+        The budget's name, e.g. ``"tiny"``.
+    base : {"full", "quick"}, default "full"
+        The base budget, whose sizes every check declares.
+    sizes : mapping, optional
+        Check name -> {size name -> positive int}: the sizes replacing the
+        base ones of that check.
 
+    Raises
+    ------
+    ValueError
+        If ``base`` is not ``"full"`` or ``"quick"``.
+    TypeError
+        If ``name`` is not a str or ``sizes`` is not a mapping of mappings.
+
+    Examples
+    --------
     >>> from dropblock_core.conformance.registry import get_check
     >>> tiny = Budget("tiny", base="quick", sizes={"rescale": {"calls": 3}})
     >>> tiny.sizes_of(get_check("rescale")), BUDGETS["full"].sizes_of(get_check("rescale"))
@@ -44,7 +60,24 @@ class Budget:
             raise TypeError(f"sizes must map check names to sizes, got {self.sizes!r}")
 
     def sizes_of(self, check: Check[Any]) -> dict[str, int]:
-        """``check``'s sample sizes under this budget."""
+        """``check``'s sample sizes under this budget.
+
+        Parameters
+        ----------
+        check : Check
+            A check; its sizes under ``base`` are the defaults.
+
+        Returns
+        -------
+        dict of str to int
+            Size name -> sample size.
+
+        Raises
+        ------
+        ValueError
+            If this budget names a size the check does not have, or a size
+            that is not a positive int.
+        """
         own = dict(check.sizes[self.base])
         changed = self.sizes.get(check.name, {})
         unknown = set(changed) - set(own)

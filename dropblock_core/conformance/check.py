@@ -24,11 +24,22 @@ Case = TypeVar("Case")
 class Context:
     """What a check's function receives for one run.
 
-    ``probe`` calls the implementation; ``spec`` is the spec it claims;
-    ``ndim`` the spatial rank it is built for (cases of that rank are
-    required, other ranks optional); ``check`` the name of the running check
-    and ``sizes`` its sample sizes under the run's budget.
+    Parameters
+    ----------
+    probe : Probe
+        Calls the implementation and records what each call did.
+    spec : Spec
+        The convention the implementation claims.
+    ndim : int
+        The spatial rank it is built for: cases of that rank are required,
+        other ranks optional.
+    check : str, default ""
+        The name of the running check.
+    sizes : mapping of str to int, optional
+        The check's sample sizes under the run's budget.
 
+    Examples
+    --------
     >>> from dropblock_core.conformance.implementation import Implementation
     >>> ctx = Context(Probe(Implementation(lambda x, p, b: x), 0), Spec(), 2, "demo")
     >>> ctx.result("a case", True, "1", "1", "fine").status
@@ -50,14 +61,48 @@ class Context:
         explanation: str,
         data: dict[str, Any] | None = None,
     ) -> CheckResult:
-        """A result of the running check; ``status`` ``True``/``False`` is pass/fail."""
+        """A result of the running check.
+
+        Parameters
+        ----------
+        case : str
+            The case judged, as the report writes it.
+        status : Status or bool
+            The verdict; ``True``/``False`` is pass/fail.
+        measured : str
+            What was measured.
+        bound : str
+            What it was held to.
+        explanation : str
+            Why the verdict, in words.
+        data : dict, optional
+            Raw numbers for plots and JSON.
+
+        Returns
+        -------
+        CheckResult
+            The result, named after the running check.
+        """
         if isinstance(status, bool):
             status = Status.judge(status)
         return CheckResult(self.check, case, status, measured, bound, explanation, data or {})
 
     def guarded(self, case: str, body: Callable[[], CheckResult]) -> CheckResult:
         """Run ``body``; an implementation that raises gives ``unsupported`` (an
-        optional input) or ``fail`` (a required one)."""
+        optional input) or ``fail`` (a required one).
+
+        Parameters
+        ----------
+        case : str
+            The case ``body`` judges, for the result when it raises.
+        body : callable
+            ``body() -> CheckResult``: calls the implementation and judges it.
+
+        Returns
+        -------
+        CheckResult
+            ``body()``'s result, or the ``unsupported``/``fail`` one.
+        """
         try:
             return body()
         except Unsupported as exc:
@@ -71,17 +116,38 @@ class Check(Generic[Case]):
     """A conformance check: everything the validator, the report and the
     budgets need to know about it, in one place (see :func:`register`).
 
-    ``name``: as results, reports and JSON verdicts write it.
-    ``description``: the report's Markdown paragraph on what it measures and
-    its bound; lines after the first are indented under the list item, and
-    ``{size}`` fields are filled with the check's sample sizes under the run's
-    budget. ``sizes``: for each of :data:`BASE_BUDGETS`, the sample sizes the
-    check reads from ``ctx.sizes`` (the same names under each).
-    ``cases(ndim)``: its cases for an implementation of spatial rank ``ndim``,
-    each judged by ``run(ctx, case)``. ``review(ctx)``, optional: judged once
-    after the cases of *every* selected check, on what the probe recorded
-    over all their calls (e.g. whether any call wrote into its input).
+    Parameters
+    ----------
+    name : str
+        The name results, reports and JSON verdicts write.
+    description : str
+        The report's Markdown paragraph on what it measures and its bound;
+        lines after the first are indented under the list item, and
+        ``{size}`` fields are filled with the check's sample sizes under the
+        run's budget.
+    cases : callable
+        ``cases(ndim)``: its cases for an implementation of spatial rank
+        ``ndim``.
+    run : callable
+        ``run(ctx, case) -> CheckResult``: judges one case.
+    sizes : mapping, optional
+        For each of ``BASE_BUDGETS`` (``"full"``, ``"quick"``), the sample
+        sizes the check reads from ``ctx.sizes`` (the same names under each).
+    review : callable, optional
+        ``review(ctx) -> CheckResult``: judged once after the cases of *every*
+        selected check, on what the probe recorded over all their calls
+        (e.g. whether any call wrote into its input).
 
+    Raises
+    ------
+    ValueError
+        If ``name`` is empty, or ``sizes`` does not size the same samples,
+        each a positive int, under both base budgets.
+    TypeError
+        If ``cases``, ``run`` or ``review`` is not callable.
+
+    Examples
+    --------
     >>> demo = Check(
     ...     "demo", "calls it {calls} times", lambda ndim: [ndim],
     ...     lambda ctx, case: ctx.result(str(case), True, "-", "-", "ok"),
@@ -124,5 +190,16 @@ class Check(Generic[Case]):
                     )
 
     def describe(self, sizes: Mapping[str, int]) -> str:
-        """The description with its ``{size}`` fields filled from ``sizes``."""
+        """The description with its ``{size}`` fields filled from ``sizes``.
+
+        Parameters
+        ----------
+        sizes : mapping of str to int
+            The check's sample sizes under the run's budget.
+
+        Returns
+        -------
+        str
+            The report's paragraph on this check.
+        """
         return self.description.format_map(sizes)

@@ -21,6 +21,13 @@ def seed_global_rngs(seed: int) -> None:
     TensorFlow's global generators: what an implementation drawing "its own"
     randomness usually draws from.
 
+    Parameters
+    ----------
+    seed : int
+        The seed; NumPy's legacy generator gets ``seed % 2**32``.
+
+    Examples
+    --------
     >>> seed_global_rngs(3); a = np.random.random()
     >>> seed_global_rngs(3); a == np.random.random()
     True
@@ -39,13 +46,24 @@ def seed_global_rngs(seed: int) -> None:
 class Implementation:
     """A DropBlock under test.
 
-    ``forward(x, drop_prob, block_size) -> y`` in training mode, with NumPy
-    arrays in and out (``x`` is ``(batch, channels, *spatial)``, or
-    ``(batch, *spatial, channels)`` when ``channels_last``). ``eval``: the same
-    in inference mode (optional). ``grad(x, drop_prob, block_size, cotangent)
-    -> (y, x_grad)``: one forward pass and its vector-Jacobian product
-    (optional). ``reseed(seed)``: makes the following calls reproducible.
+    Parameters
+    ----------
+    forward : callable
+        ``forward(x, drop_prob, block_size) -> y`` in training mode, with
+        NumPy arrays in and out (``x`` is ``(batch, channels, *spatial)``, or
+        ``(batch, *spatial, channels)`` when ``channels_last``).
+    eval : callable, optional
+        The same in inference mode.
+    grad : callable, optional
+        ``grad(x, drop_prob, block_size, cotangent) -> (y, x_grad)``: one
+        forward pass and its vector-Jacobian product.
+    reseed : callable, default seed_global_rngs
+        ``reseed(seed)``: makes the following calls reproducible.
+    channels_last : bool, default False
+        Whether ``x`` has its channels last.
 
+    Examples
+    --------
     >>> impl = Implementation(lambda x, p, b: x)
     >>> impl(np.ones((1, 1, 2, 2)), 0.1, 1).shape
     (1, 1, 2, 2)

@@ -27,8 +27,27 @@ def _load_built_ins() -> None:
 
 
 def register(check: Check[Any]) -> Check[Any]:
-    """Add ``check`` after every registered one; returns it.
+    """Add ``check`` after every registered one.
 
+    Parameters
+    ----------
+    check : Check
+        The check to run after the registered ones.
+
+    Returns
+    -------
+    Check
+        ``check`` itself (so ``register`` can decorate an assignment).
+
+    Raises
+    ------
+    TypeError
+        If ``check`` is not a :class:`Check`.
+    ValueError
+        If a check of the same name is already registered.
+
+    Examples
+    --------
     >>> demo = Check("demo", "", lambda ndim: [], lambda ctx, case: None)
     >>> register(demo) is demo, check_names()[-1]
     (True, 'demo')
@@ -44,7 +63,26 @@ def register(check: Check[Any]) -> Check[Any]:
 
 
 def unregister(name: str) -> None:
-    """Remove the check called ``name``."""
+    """Remove the check called ``name``.
+
+    Parameters
+    ----------
+    name : str
+        The name of a registered check.
+
+    Raises
+    ------
+    ValueError
+        If no check of that name is registered.
+
+    Examples
+    --------
+    >>> register(Check("demo", "", lambda ndim: [], lambda ctx, case: None)).name
+    'demo'
+    >>> unregister("demo")
+    >>> "demo" in check_names()
+    False
+    """
     _load_built_ins()
     if name not in _CHECKS:
         raise ValueError(f"no check named {name!r} is registered")
@@ -52,7 +90,18 @@ def unregister(name: str) -> None:
 
 
 def registered() -> tuple[Check[Any], ...]:
-    """Every registered check, in run order."""
+    """Every registered check, in run order.
+
+    Returns
+    -------
+    tuple of Check
+        The built-in checks, then those registered since.
+
+    Examples
+    --------
+    >>> registered()[0].name
+    'drop rate'
+    """
     _load_built_ins()
     return tuple(_CHECKS.values())
 
@@ -60,6 +109,13 @@ def registered() -> tuple[Check[Any], ...]:
 def check_names() -> tuple[str, ...]:
     """The names of the registered checks, in run order.
 
+    Returns
+    -------
+    tuple of str
+        One name per registered check.
+
+    Examples
+    --------
     >>> check_names()[:2]
     ('drop rate', 'block structure')
     """

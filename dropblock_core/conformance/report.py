@@ -42,6 +42,23 @@ def markdown_text(text: str) -> str:
 class Report:
     """All results for one implementation against the spec it claims.
 
+    Parameters
+    ----------
+    target : str
+        The implementation's name.
+    spec : Spec
+        The convention it claims.
+    results : list of CheckResult
+        One per case of every check run, in run order.
+    seconds : float, default 0.0
+        How long the run took.
+    note : str, default ""
+        A remark the Markdown report adds after the spec.
+    ndim : int, default 2
+        The spatial rank the implementation was validated for.
+
+    Examples
+    --------
     >>> ok = CheckResult("rescale", "12x12", Status.PASS, "0", "0", "ok")
     >>> r = Report("demo", Spec(), [ok])
     >>> r.passed, r.counts()["pass"]
@@ -67,24 +84,63 @@ class Report:
         return [r for r in self.results if r.failed]
 
     def counts(self) -> dict[Status, int]:
-        """Number of results per status (keys are also their words: ``counts()["pass"]``)."""
+        """Number of results per status.
+
+        Returns
+        -------
+        dict of Status to int
+            Every status, with 0 for those absent; the keys are also their
+            words: ``counts()["pass"]``.
+        """
         out = dict.fromkeys(Status, 0)
         for r in self.results:
             out[r.status] += 1
         return out
 
     def failed_checks(self) -> list[str]:
-        """Names of the checks with at least one failed case, in order."""
+        """Names of the checks with at least one failed case, in order.
+
+        Returns
+        -------
+        list of str
+            Each failed check once; empty when the report passed.
+        """
         return list(dict.fromkeys(r.check for r in self.failures))
 
     def find(self, check: str) -> list[CheckResult]:
-        """The results of one check."""
+        """The results of one check.
+
+        Parameters
+        ----------
+        check : str
+            A check's name, e.g. ``"drop rate"``.
+
+        Returns
+        -------
+        list of CheckResult
+            Its results in run order; empty if it did not run.
+        """
         return [r for r in self.results if r.check == check]
 
     def verdict(self) -> str:
+        """The one-word verdict.
+
+        Returns
+        -------
+        str
+            ``"PASS"`` or ``"FAIL"``.
+        """
         return "PASS" if self.passed else "FAIL"
 
     def to_dict(self) -> dict[str, Any]:
+        """Everything, as plain values for JSON.
+
+        Returns
+        -------
+        dict
+            ``target``, ``passed``, ``spec``, ``seconds``, ``note``, ``ndim``
+            and ``results`` (each a :meth:`CheckResult.to_dict`).
+        """
         return {
             "target": self.target,
             "passed": self.passed,
@@ -96,10 +152,33 @@ class Report:
         }
 
     def to_json(self, indent: int | None = 2) -> str:
+        """:meth:`to_dict` as JSON text.
+
+        Parameters
+        ----------
+        indent : int or None, default 2
+            ``json.dumps``'s indent; ``None`` writes one line.
+
+        Returns
+        -------
+        str
+            The JSON document (non-ASCII characters kept).
+        """
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
 
     def to_markdown(self, level: int = 3) -> str:
-        """A heading with the verdict, the claimed spec, then one table row per result."""
+        """A heading with the verdict, the claimed spec, then one table row per result.
+
+        Parameters
+        ----------
+        level : int, default 3
+            The heading's level (``###``).
+
+        Returns
+        -------
+        str
+            Markdown; error text is escaped so it shows literally.
+        """
         lines = [
             f"{'#' * level} {self.target}: {self.verdict()}",
             "",
@@ -122,7 +201,13 @@ class Report:
         return "\n".join(lines) + "\n"
 
     def rich_table(self) -> Any:
-        """A ``rich.table.Table`` of the results (needs ``rich``)."""
+        """A ``rich.table.Table`` of the results (needs ``rich``).
+
+        Returns
+        -------
+        rich.table.Table
+            One row per result, the status coloured.
+        """
         from rich.table import Table
 
         table = Table(title=f"{self.target}: {self.verdict()} (claims {self.spec.describe()})")

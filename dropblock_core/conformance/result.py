@@ -38,7 +38,18 @@ class Status(str, enum.Enum):
 
     @classmethod
     def judge(cls, ok: bool) -> Status:
-        """``PASS`` when ``ok``, else ``FAIL``."""
+        """``PASS`` when ``ok``, else ``FAIL``.
+
+        Parameters
+        ----------
+        ok : bool
+            Whether the case met its bound.
+
+        Returns
+        -------
+        Status
+            ``Status.PASS`` or ``Status.FAIL``.
+        """
         return cls.PASS if ok else cls.FAIL
 
 
@@ -47,8 +58,33 @@ STATUSES = tuple(s.value for s in Status)
 
 @dataclasses.dataclass(frozen=True)
 class CheckResult:
-    """The result of one check on one case (``status``: a :class:`Status` or its word).
+    """The result of one check on one case.
 
+    Parameters
+    ----------
+    check : str
+        The check's name, e.g. ``"drop rate"``.
+    case : str
+        The case it ran, e.g. ``"14x14 b=7 p=0.1"`` (``"-"``: the whole check).
+    status : Status or str
+        The verdict, or its word (``"pass"``, ``"fail"``, ``"unsupported"``,
+        ``"skipped"``); stored as a :class:`Status`.
+    measured : str
+        What was measured, as the report shows it.
+    bound : str
+        What it was held to, as the report shows it.
+    explanation : str
+        Why the verdict, in words.
+    data : dict, optional
+        Raw numbers for plots and JSON; not compared by ``==``.
+
+    Raises
+    ------
+    ValueError
+        If ``status`` is not a :class:`Status` or its word.
+
+    Examples
+    --------
     >>> r = CheckResult(
     ...     "drop rate", "14x14 b=7 p=0.1", Status.PASS, "0.0931", "|Δ| ≤ 0.0040", "ok"
     ... )
@@ -79,5 +115,11 @@ class CheckResult:
         return self.status.failed
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain fields, for JSON (the status as its word)."""
+        """Plain fields, for JSON (the status as its word).
+
+        Returns
+        -------
+        dict
+            Field name -> value; ``"status"`` is ``"pass"``, ``"fail"``...
+        """
         return {**dataclasses.asdict(self), "status": self.status.value}

@@ -28,15 +28,35 @@ SPEC_GAMMAS = (*GAMMA_RULES, "naive")
 
 @dataclasses.dataclass(frozen=True)
 class Spec:
-    """A DropBlock convention.
+    """A DropBlock convention: what an implementation claims to do.
 
-    ``gamma``: ``"paper"`` (the paper's formula), ``"exact"`` (hits the
-    requested drop rate in expectation) or ``"naive"`` (``drop_prob /
-    prod(block)``, PyPI ``dropblock``). ``seed_region``: ``"valid"`` (blocks
-    inside the map) or ``"full"`` (seeds anywhere, blocks centred and clipped).
-    ``share_channels`` / ``share_batch``: one mask for all channels / samples.
-    ``normalize``: ``"global"``, ``"per_sample"``, ``"expected"`` or ``"none"``.
+    Parameters
+    ----------
+    name : str, default "custom"
+        The label reports show.
+    gamma : {"paper", "exact", "naive"}, default "paper"
+        The seed probability: the paper's formula, the exact one (hits the
+        requested drop rate in expectation) or ``drop_prob / prod(block)``
+        (PyPI ``dropblock``).
+    seed_region : {"valid", "full"}, default "valid"
+        Seeds where whole blocks fit inside the map, or anywhere (blocks
+        centred and clipped at the border).
+    share_channels : bool, default False
+        One mask for all channels of a sample.
+    share_batch : bool, default False
+        One mask for all samples of a batch.
+    normalize : {"global", "per_sample", "expected", "none"}, default "global"
+        How kept units are rescaled.
 
+    Raises
+    ------
+    ValueError
+        If ``gamma``, ``seed_region`` or ``normalize`` is not one of its choices.
+    TypeError
+        If ``share_channels`` or ``share_batch`` is not a bool.
+
+    Examples
+    --------
     >>> spec = SPECS["paper"]
     >>> spec.describe()
     'gamma=paper, seeds=valid, masks per channel, per sample, rescale=global'
@@ -63,6 +83,29 @@ class Spec:
     ) -> float:
         """The seed probability this convention uses.
 
+        Parameters
+        ----------
+        drop_prob : float
+            The requested drop probability, in [0, 1].
+        block_size : int or sequence of int
+            The block's side, or one side per spatial axis.
+        spatial : sequence of int
+            The feature map's spatial shape.
+
+        Returns
+        -------
+        float
+            gamma, the probability that a unit seeds a block.
+
+        Raises
+        ------
+        ValueError
+            If ``drop_prob``, ``block_size`` or ``spatial`` is out of range.
+        TypeError
+            If one of them has the wrong type.
+
+        Examples
+        --------
         >>> Spec(gamma="naive").gamma_value(0.1, 5, (20, 20))
         0.004
         """
@@ -78,12 +121,41 @@ class Spec:
     def expected_rate(
         self, drop_prob: float, block_size: int | Sequence[int], spatial: Sequence[int]
     ) -> float:
-        """Expected fraction of dropped units under this convention."""
+        """Expected fraction of dropped units under this convention.
+
+        Parameters
+        ----------
+        drop_prob, block_size, spatial
+            As for :meth:`gamma_value`.
+
+        Returns
+        -------
+        float
+            The expected dropped fraction of the map's units.
+
+        Raises
+        ------
+        ValueError
+            As for :meth:`gamma_value`.
+        TypeError
+            As for :meth:`gamma_value`.
+
+        Examples
+        --------
+        >>> round(Spec(gamma="exact").expected_rate(0.1, 7, (14, 14)), 4)
+        0.1
+        """
         gamma = self.gamma_value(drop_prob, block_size, spatial)
         return expected_drop_rate(gamma, block_size, tuple(spatial), seed_region=self.seed_region)
 
     def describe(self) -> str:
-        """One line: the five choices."""
+        """One line: the five choices.
+
+        Returns
+        -------
+        str
+            ``gamma=..., seeds=..., masks ..., ..., rescale=...``.
+        """
         return (
             f"gamma={self.gamma}, seeds={self.seed_region}, "
             f"masks {'shared over channels' if self.share_channels else 'per channel'}, "
@@ -92,7 +164,18 @@ class Spec:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain fields, for JSON."""
+        """Plain fields, for JSON.
+
+        Returns
+        -------
+        dict
+            Field name -> value, ``name`` included.
+
+        Examples
+        --------
+        >>> Spec().to_dict()["seed_region"]
+        'valid'
+        """
         return dataclasses.asdict(self)
 
 
@@ -105,6 +188,30 @@ SPECS: dict[str, Spec] = {
 def resolve_spec(spec: str | Spec = "paper", **overrides: Any) -> Spec:
     """A named or given :class:`Spec` with the non-``None`` ``overrides`` applied.
 
+    Parameters
+    ----------
+    spec : {"paper", "exact"} or Spec, default "paper"
+        The convention to start from.
+    **overrides
+        :class:`Spec` fields (``gamma``, ``seed_region``, ``share_channels``,
+        ``share_batch``, ``normalize``) to change; ``None`` keeps the field.
+
+    Returns
+    -------
+    Spec
+        ``spec`` itself when nothing changes, else a copy named
+        ``"<name>+<field>=<value>,..."``.
+
+    Raises
+    ------
+    ValueError
+        If ``spec`` is an unknown name, or an override is not one of its choices.
+    TypeError
+        If ``spec`` is neither a name nor a :class:`Spec`, an override is not
+        a field, or its value has the wrong type.
+
+    Examples
+    --------
     >>> resolve_spec("paper", seed_region="full", share_channels=True).describe()
     'gamma=paper, seeds=full, masks shared over channels, per sample, rescale=global'
     >>> resolve_spec("paper").name, resolve_spec("paper", gamma="naive").name

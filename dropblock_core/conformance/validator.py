@@ -80,18 +80,74 @@ def validate(
     is wrapped by :func:`wrap_torch`, :func:`wrap_tf`, :func:`wrap_jax`...
     which also supply the eval and gradient functions.
 
-    ``spec``: ``"paper"`` or ``"exact"`` (or a :class:`Spec`), with the
-    overrides ``gamma``, ``seed_region``, ``share_channels``, ``share_batch``
-    and ``normalize``. ``ndim``: the spatial rank the implementation is built
-    for; its cases must work, other ranks and even blocks are tried and
-    reported as unsupported when they raise. ``fn_eval``: ``fn`` in inference
-    mode; ``grad_fn(x, drop_prob, block_size, cotangent) -> (y, x_grad)``;
-    ``reseed(seed)``: seeds ``fn``'s generator (default: the global
-    generators of Python, NumPy and, if imported, torch and TensorFlow).
-    ``checks``: a subset of the check names; ``budget``: ``"full"`` or
-    ``"quick"``. Every check is reseeded from ``seed``, so a report is
-    reproducible when ``fn``'s randomness follows ``reseed``.
+    Every check is reseeded from ``seed``, so a report is reproducible when
+    ``fn``'s randomness follows ``reseed``. Whatever ``fn`` does (raising,
+    returning something unreadable) is reported as a failed or unsupported
+    case, never raised.
 
+    Parameters
+    ----------
+    fn : callable or Implementation
+        ``fn(x, drop_prob, block_size) -> y`` in training mode, or an
+        :class:`Implementation` (what the wrappers return).
+    spec : {"paper", "exact"} or Spec, default "paper"
+        The convention ``fn`` claims; the next five parameters override its
+        fields.
+    gamma : {"paper", "exact", "naive"}, optional
+        The seed probability rule, if not the spec's.
+    seed_region : {"valid", "full"}, optional
+        Where blocks may be seeded, if not the spec's.
+    share_channels : bool, optional
+        One mask for all channels, if not the spec's.
+    share_batch : bool, optional
+        One mask for the whole batch, if not the spec's.
+    normalize : {"global", "per_sample", "expected", "none"}, optional
+        The rescale rule, if not the spec's.
+    ndim : {1, 2, 3}, default 2
+        The spatial rank ``fn`` is built for: its cases must work; other
+        ranks and even blocks are tried and reported as unsupported when
+        they raise.
+    channels_last : bool, optional
+        ``x`` is ``(batch, *spatial, channels)``; default: the
+        implementation's own (``False`` for a plain function).
+    fn_eval : callable, optional
+        ``fn`` in inference mode (the identity check is skipped without it).
+    grad_fn : callable, optional
+        ``grad_fn(x, drop_prob, block_size, cotangent) -> (y, x_grad)`` (the
+        gradient check is skipped without it).
+    reseed : callable, optional
+        ``reseed(seed)`` seeds ``fn``'s generator (default: the global
+        generators of Python, NumPy and, if imported, torch and TensorFlow).
+    checks : iterable of str, optional
+        A subset of the registered check names (all by default).
+    budget : {"full", "quick"} or Budget, default "full"
+        The sample sizes.
+    seed : int, default 0
+        In [0, 2**32): seeds every check.
+    name : str, optional
+        The report's title (default: ``fn``'s qualified name).
+    progress : callable, optional
+        ``progress(done, total, check_name)``, called before each step and
+        once at the end.
+
+    Returns
+    -------
+    Report
+        One result per case of every selected check.
+
+    Raises
+    ------
+    ValueError
+        If ``ndim`` is not 1, 2 or 3, ``seed`` is out of range, a check name
+        is unknown, or ``spec``/``budget``/an override is not one of its
+        choices.
+    TypeError
+        If ``fn``, ``fn_eval``, ``grad_fn``, ``reseed`` or ``progress`` is not
+        callable, ``checks`` is not a list of names, or ``seed``, ``name`` or
+        an override has the wrong type.
+
+    Examples
+    --------
     >>> import dropblock_core as db
     >>> report = db.validate(lambda x, p, b: db.dropblock(x, p, b, gamma="paper"),
     ...                      checks=["rescale"], budget="quick")

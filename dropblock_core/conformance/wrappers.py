@@ -114,6 +114,32 @@ def wrap_torch(
     Randomness comes from torch's global generator, reseeded per check. The
     gradient is taken with autograd.
 
+    Parameters
+    ----------
+    fn : callable
+        ``fn(tensor, drop_prob, block_size) -> tensor`` in training mode.
+    fn_eval : callable, optional
+        The same in inference mode.
+    channels_last : bool, default False
+        Whether the arrays have their channels last.
+    reseed : callable, optional
+        ``reseed(seed)`` seeding ``fn``'s randomness (default: the global
+        generators, torch's included).
+
+    Returns
+    -------
+    Implementation
+        NumPy in and out (bfloat16 as ``ml_dtypes.bfloat16``), with a
+        gradient function.
+
+    Raises
+    ------
+    TypeError
+        From the gradient function, when ``fn``'s output does not depend on
+        its input through autograd (the validator reports a failed check).
+
+    Examples
+    --------
     >>> import torch, dropblock_core as db
     >>> impl = wrap_torch(lambda t, p, b: torch.nn.functional.dropout(t, p))
     >>> impl(np.ones((1, 2, 4, 4), np.float32), 0.5, 1).shape
@@ -139,6 +165,21 @@ def wrap_torch_module(
     """Wrap a module factory ``factory(drop_prob, block_size) -> nn.Module``:
     called in ``train()`` mode, and in ``eval()`` mode for inference.
 
+    Parameters
+    ----------
+    factory : callable
+        ``factory(drop_prob, block_size) -> torch.nn.Module``; a module is
+        built once per pair of arguments and rebuilt after every reseed.
+    channels_last : bool, default False
+        Whether the arrays have their channels last.
+
+    Returns
+    -------
+    Implementation
+        NumPy in and out, with eval and gradient functions.
+
+    Examples
+    --------
     >>> import torch
     >>> impl = wrap_torch_module(lambda p, b: torch.nn.Dropout(p))
     >>> bool(np.all(impl.eval(np.ones((1, 1, 3), np.float32), 0.5, 1) == 1))
@@ -178,7 +219,32 @@ def wrap_tf(
 ) -> Implementation:
     """Wrap ``fn(tensor, drop_prob, block_size) -> tensor`` for TensorFlow
     (eager); the gradient comes from ``tf.GradientTape``. Keras layers run
-    on the TensorFlow backend through :func:`wrap_keras_layer`."""
+    on the TensorFlow backend through :func:`wrap_keras_layer`.
+
+    Parameters
+    ----------
+    fn, fn_eval, channels_last, reseed
+        As for :func:`wrap_torch`, with TensorFlow tensors (``reseed``'s
+        default seeds TensorFlow's global generator among the others).
+
+    Returns
+    -------
+    Implementation
+        NumPy in and out, with a gradient function.
+
+    Raises
+    ------
+    TypeError
+        From the gradient function, when ``fn``'s output does not depend on
+        its input through ``GradientTape``.
+
+    Examples
+    --------
+    >>> import tensorflow as tf
+    >>> impl = wrap_tf(lambda t, p, b: tf.nn.dropout(t, p), channels_last=True)
+    >>> impl(np.ones((1, 4, 4, 2), np.float32), 0.5, 1).shape
+    (1, 4, 4, 2)
+    """
 
     def grad(
         x: np.ndarray, drop_prob: float, block_size: int, cotangent: np.ndarray
@@ -204,7 +270,26 @@ def wrap_keras_layer(
     called with ``training=True`` (``False`` for inference) on the active Keras
     backend (TensorFlow, JAX or PyTorch; the gradient comes from that
     framework). Layers are rebuilt after every reseed, so their seed
-    generators restart from the reseeded global state."""
+    generators restart from the reseeded global state.
+
+    Parameters
+    ----------
+    factory, channels_last
+        As for :func:`wrap_torch_module`, with a ``keras.layers.Layer``;
+        ``channels_last`` defaults to True (Keras' own default layout).
+
+    Returns
+    -------
+    Implementation
+        As :func:`wrap_torch_module`'s, on the active Keras backend.
+
+    Examples
+    --------
+    >>> import keras
+    >>> impl = wrap_keras_layer(lambda p, b: keras.layers.Dropout(p))
+    >>> impl.eval(np.ones((1, 3, 3, 1), np.float32), 0.5, 1).sum()
+    np.float32(9.0)
+    """
     import keras
 
     layer, reseed = _built_once(factory)
@@ -248,7 +333,33 @@ def wrap_jax(
 ) -> Implementation:
     """Wrap ``fn(x, drop_prob, block_size, key) -> y`` for JAX: each call gets
     a fresh key folded from ``seed`` and a counter (reset by reseeding); the
-    gradient is ``jax.vjp`` with the same key as the forward pass."""
+    gradient is ``jax.vjp`` with the same key as the forward pass.
+
+    Parameters
+    ----------
+    fn : callable
+        ``fn(x, drop_prob, block_size, key) -> y`` in training mode.
+    fn_eval : callable, optional
+        ``fn_eval(x, drop_prob, block_size) -> y`` in inference mode.
+    seed : int, default 0
+        Seeds the keys until the validator reseeds.
+    channels_last : bool, default False
+        Whether the arrays have their channels last.
+
+    Returns
+    -------
+    Implementation
+        NumPy in and out, with a gradient function.
+
+    Examples
+    --------
+    >>> import jax
+    >>> def dropout(x, p, b, key):
+    ...     return x * jax.random.bernoulli(key, 1 - p, x.shape) / (1 - p)
+    >>> impl = wrap_jax(dropout)
+    >>> impl(np.ones((1, 2, 4, 4), np.float32), 0.5, 1).shape
+    (1, 2, 4, 4)
+    """
     state = {"seed": seed, "count": 0}
 
     def next_key() -> Any:

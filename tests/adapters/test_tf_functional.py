@@ -11,6 +11,7 @@ from dropblock_tf import _dlpack, functional
 
 import dropblock_core
 from dropblock_core.config import DropBlockConfig
+from tests.adapters.bad_arguments import BAD_ARGUMENTS
 
 SHAPES = {1: (2, 3, 20), 2: (2, 3, 12, 10), 3: (2, 2, 7, 6, 5)}
 
@@ -221,18 +222,12 @@ def test_unsupported_input_is_a_type_error(x: object) -> None:
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [
-        ({"drop_prob": 1.0}, ValueError, "drop_prob"),
-        ({"block_size": 0}, ValueError, "block_size"),
-        ({"block_size": (3, 3, 3)}, ValueError, "block_size"),
+        *BAD_ARGUMENTS,
         ({"data_format": "NHWC"}, ValueError, "data_format"),
-        ({"training": 1}, TypeError, "training"),
         ({"step": -1}, ValueError, "step"),
-        ({"step": 1.5}, TypeError, "step"),
         ({"step": tf.constant(1.0)}, TypeError, "step"),
         ({"replica": tf.constant([1, 2])}, TypeError, "replica"),
         ({"seed": "a"}, TypeError, "seed"),
-        ({"normalize": "sum"}, ValueError, "normalize"),
-        ({"gamma": "approx"}, ValueError, "gamma"),
     ],
 )
 def test_bad_parameters(kwargs: dict, error: type, match: str) -> None:

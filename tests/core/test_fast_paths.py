@@ -1,6 +1,7 @@
-"""The compiled-graph fast paths give the standard paths' bits exactly:
-the native JAX seed loop (``_native_jax.group_bits``) and the shifted-OR
-block dilation (``masks._dilate_axis``)."""
+"""The fast paths give the standard paths' bits exactly: the NumPy fast path
+(``_numpy_fast``) against the pure array-API path (``_standard``) behind the
+one dispatch (``_dispatch.mask_path``), the native JAX seed loop (``_native_jax.group_bits``) and the shifted-OR
+block dilation (``_standard.dilate_axis``)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,14 @@ import array_api_compat.numpy as cnp
 import numpy as np
 import pytest
 from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 import dropblock_core as db
+from dropblock_core._dispatch import mask_path, standard_path
 from dropblock_core._namespace import resolve_namespace
-from dropblock_core.masks import _dilate_axis
+from dropblock_core._numpy_fast import NumpyFastPath
+from dropblock_core._standard import StandardPath, dilate_axis
+from dropblock_core.masks import check_draw, plan_mask
 from dropblock_core.native import native_group_bits
 from dropblock_core.rng import (
     bits_all_rounds,
@@ -28,6 +33,52 @@ from .test_masks import _options, _shape, mask_cases
 # Gammas from "almost never a second seed" to "every group needs all 16 pairs".
 GAMMAS = [1e-6, 0.003, 0.05, 0.3, 0.9, 1 - 1e-6]
 GROUP_COUNTS = [1, 7, 1000, 100_000]
+
+
+def test_one_dispatch_picks_one_path_per_namespace():
+    import array_api_strict
+    import jax.numpy as jnp
+
+    from dropblock_core import _native_jax
+
+    assert isinstance(mask_path(cnp), NumpyFastPath)
+    for xp in (array_api_strict, jnp):
+        assert isinstance(mask_path(xp), StandardPath)
+    assert mask_path(jnp).group_bits is _native_jax.group_bits
+    assert mask_path(array_api_strict).group_bits is None
+
+
+@given(mask_cases(), st.sampled_from(["global", "per_sample", "expected", "none"]))
+@settings(max_examples=150, deadline=None)
+def test_numpy_fast_path_equals_the_standard_path(c, normalize):
+    """The same NumPy inputs through both paths: the same seeds (sorted indices
+    against a boolean indicator), the same mask, the same output bit for bit."""
+    shape, opts = _shape(c), _options(c)
+    fast, standard = NumpyFastPath(), standard_path(cnp)
+    plan = plan_mask(shape, c["drop"], c["block"], **opts)
+    draw = check_draw(fast, seed=c["seed"], step=c["step"], replica=1, stream="counter", xp=cnp)
+    indices = fast.draw_seeds(plan, draw, xp=cnp)
+    indicator = standard.draw_seeds(plan, draw, xp=cnp)
+    assert indices.dtype == np.int64 and indicator.dtype == np.bool_
+    np.testing.assert_array_equal(np.flatnonzero(indicator), indices)
+    mask = fast.sample_mask(plan, draw, xp=cnp)
+    np.testing.assert_array_equal(mask, standard.sample_mask(plan, draw, xp=cnp))
+    np.testing.assert_array_equal(fast.expand_seeds(plan, indices, xp=cnp), mask)
+    np.testing.assert_array_equal(standard.expand_seeds(plan, indicator, xp=cnp), mask)
+    if plan.positions == 0 or 0 in shape:
+        return
+    dtype = [np.float16, np.float32, np.float64][c["step"] % 3]
+    x = np.random.default_rng(c["step"]).normal(size=shape).astype(dtype)
+    x.flat[0] = np.inf
+    x.flags.writeable = False  # neither path writes to its input
+    args = (x, plan, draw, c["drop"], normalize)
+    got, want = fast.dropblock(*args, xp=cnp), standard.dropblock(*args, xp=cnp)
+    assert got.dtype == want.dtype == dtype
+    np.testing.assert_array_equal(got.view(f"u{x.itemsize}"), want.view(f"u{x.itemsize}"))
+    np.testing.assert_array_equal(
+        fast.apply_mask(x, mask, c["drop"], normalize, xp=cnp).view(f"u{x.itemsize}"),
+        want.view(f"u{x.itemsize}"),
+    )
 
 
 def test_only_jax_has_a_native_seed_loop(backend, xp):
@@ -49,13 +100,13 @@ def test_native_jax_loop_equals_the_standard_paths(jax, gamma, n_groups):
     key = mask_key(2**40 + 3, 11, 1)
     thresholds = gap_thresholds(gamma)
     want = bits_round_by_round(
-        key, cnp.asarray(thresholds), cnp.arange(n_groups, dtype=cnp.uint32), cnp, None
+        key, cnp.asarray(thresholds), cnp.arange(n_groups, dtype=cnp.uint32), xp=cnp
     )
     c = jnp.asarray(thresholds)
     groups = jnp.arange(n_groups, dtype=jnp.uint32)
-    standard = bits_all_rounds(key, c, groups, jnp, None)
-    eager = group_bits(key, c, groups, jnp, None)
-    traced = jax.jit(lambda k0, k1, c: group_bits((k0, k1), c, groups, jnp, None))(
+    standard = bits_all_rounds(key, c, groups, xp=jnp)
+    eager = group_bits(key, c, groups, xp=jnp)
+    traced = jax.jit(lambda k0, k1, c: group_bits((k0, k1), c, groups, xp=jnp))(
         jnp.uint32(key[0]), jnp.uint32(key[1]), c
     )
     for got in (standard, eager, traced):
@@ -143,5 +194,5 @@ def test_shifted_or_dilation_is_the_union_of_blocks(xp):
             offset = 0 if region == "valid" else block // 2
             grid = size - block + 1 if region == "valid" else size
             seeds = rng.random((3, grid)) < 0.15
-            got = _dilate_axis(xp.asarray(seeds), 1, size, block, offset, ns)
+            got = dilate_axis(xp.asarray(seeds), 1, size, block, offset, xp=ns)
             np.testing.assert_array_equal(to_numpy(got), _covered(seeds, size, block, offset))

@@ -81,7 +81,7 @@ def ns(xp):
 
 def _graph_drop(xp, wide, drop):
     """``drop`` as the namespace's wide-float 0-d array, and its value as a float."""
-    arr = as_drop_array(xp.asarray(drop, dtype=getattr(xp, wide)), resolve_namespace(xp))
+    arr = as_drop_array(xp.asarray(drop, dtype=getattr(xp, wide)), xp=resolve_namespace(xp))
     return arr, float(to_numpy(arr))
 
 
@@ -99,7 +99,7 @@ def test_exact_gamma_in_the_graph_is_precise(xp, ns, wide):
     worst = 0.0
     for (spatial, block), region, drop in GRID:
         arr, value = _graph_drop(xp, wide, drop)  # float32: the rounded value is the input
-        got = exact_gamma_xp(arr, block, spatial, region, ns)
+        got = exact_gamma_xp(arr, block, spatial, region, xp=ns)
         eps = _eps(got)
         truth = true_gamma(value, block, spatial, region)
         rel = float(abs(Decimal(float(to_numpy(got))) - truth) / truth)
@@ -117,11 +117,13 @@ def test_newton_steps_are_converged(xp, ns, wide, monkeypatch):
     before = []
     for (spatial, block), region, drop in cases:
         before.append(
-            to_numpy(exact_gamma_xp(_graph_drop(xp, wide, drop)[0], block, spatial, region, ns))
+            to_numpy(exact_gamma_xp(_graph_drop(xp, wide, drop)[0], block, spatial, region, xp=ns))
         )
     monkeypatch.setattr(graph_gamma, "NEWTON_STEPS", graph_gamma.NEWTON_STEPS + 4)
     for ((spatial, block), region, drop), old in zip(cases, before):
-        new = to_numpy(exact_gamma_xp(_graph_drop(xp, wide, drop)[0], block, spatial, region, ns))
+        new = to_numpy(
+            exact_gamma_xp(_graph_drop(xp, wide, drop)[0], block, spatial, region, xp=ns)
+        )
         assert abs(float(new) - float(old)) <= 2 * _eps(new) * float(old)
 
 
@@ -129,7 +131,7 @@ def test_paper_gamma_in_the_graph(xp, ns, wide):
     """The closed form: the host's bits in float64, within 2 eps in float32."""
     for (spatial, block), _, drop in GRID:
         arr, value = _graph_drop(xp, wide, drop)
-        got = float(to_numpy(paper_gamma_xp(arr, block, spatial, ns)))
+        got = float(to_numpy(paper_gamma_xp(arr, block, spatial, xp=ns)))
         want = db.paper_gamma(value, block, spatial)
         if wide == "float32":
             assert abs(got - want) <= 2 * np.finfo(np.float32).eps * want
@@ -145,7 +147,7 @@ def test_thresholds_in_the_graph(xp, ns, wide):
     worst = 0.0
     for gamma in gammas:
         arr = xp.asarray(gamma, dtype=getattr(xp, wide))
-        got = to_numpy(gap_thresholds_xp(arr, ns)).astype(np.int64)
+        got = to_numpy(gap_thresholds_xp(arr, xp=ns)).astype(np.int64)
         want = gap_thresholds(float(to_numpy(arr))).astype(np.int64)
         assert np.all(np.diff(got) >= 0)
         if wide == "float32":
@@ -155,7 +157,7 @@ def test_thresholds_in_the_graph(xp, ns, wide):
     assert worst <= 32 * ULPS * np.finfo(np.float32).eps
     for (spatial, block), region, drop in GRID:  # thresholds of solved gammas
         arr, value = _graph_drop(xp, wide, drop)
-        graph = gap_thresholds_xp(exact_gamma_xp(arr, block, spatial, region, ns), ns)
+        graph = gap_thresholds_xp(exact_gamma_xp(arr, block, spatial, region, xp=ns), xp=ns)
         host = gap_thresholds(_exact_gamma(value, block, spatial, region))
         diff = np.abs(to_numpy(graph).astype(np.int64) - host.astype(np.int64)).sum() / 2**32
         assert diff <= (32 * ULPS * np.finfo(np.float32).eps if wide == "float32" else 0.0)
@@ -200,7 +202,7 @@ def test_zero_array_drop_prob_keeps_everything(xp, ns):
     for rule in ("exact", "paper"):
         plan = db.masks.plan_mask((2, 3, 14, 14), zero, 7, gamma=rule, xp=xp)
         assert float(to_numpy(plan.gamma)) == 0.0
-        assert not to_numpy(gap_thresholds_xp(ns.asarray(plan.gamma), ns)).any()
+        assert not to_numpy(gap_thresholds_xp(ns.asarray(plan.gamma), xp=ns)).any()
         mask = db.sample_mask((2, 3, 14, 14), zero, 7, seed=0, gamma=rule, xp=xp)
         assert to_numpy(mask).all()
     x = xp.asarray(np.random.default_rng(0).standard_normal((2, 3, 8, 8)).astype(np.float32))
@@ -327,10 +329,10 @@ x64.add(
     import numpy as np, jax, jax.numpy as jnp, dropblock_core as db
     from dropblock_core.graph_gamma import exact_gamma_xp, gap_thresholds_xp
     from dropblock_core.rng import gap_thresholds
-    g = jax.jit(lambda p: exact_gamma_xp(p, (7, 7), (14, 14), "valid", jnp))(jnp.float64(0.1))
+    g = jax.jit(lambda p: exact_gamma_xp(p, (7, 7), (14, 14), "valid", xp=jnp))(jnp.float64(0.1))
     assert g.dtype == jnp.float64, g.dtype
     assert abs(float(g) - db.exact_gamma(0.1, 7, (14, 14))) <= 2e-14 * float(g)  # 8 eps + host error
-    assert (np.asarray(gap_thresholds_xp(g, jnp)) == gap_thresholds(float(g))).all()
+    assert (np.asarray(gap_thresholds_xp(g, xp=jnp)) == gap_thresholds(float(g))).all()
     f = jax.jit(lambda p: db.sample_mask((2, 4, 14, 14), p, 7, seed=1, xp=jnp))
     want = db.sample_mask((2, 4, 14, 14), 0.1, 7, seed=1, gamma=float(g))
     assert (np.asarray(f(jnp.float64(0.1))) == want).all()

@@ -144,8 +144,8 @@ def test_zero_d_threefry_words_do_not_warn():
     import array_api_compat.numpy as xnp
 
     big = np.asarray(0xFFFFFFFF, dtype=np.uint32)
-    x0, x1 = threefry2x32((big, big), (big, big), xnp)  # raised RuntimeWarning before
-    v0, v1 = threefry2x32((big, big), (big[None], big[None]), xnp)
+    x0, x1 = threefry2x32((big, big), (big, big), xp=xnp)  # raised RuntimeWarning before
+    v0, v1 = threefry2x32((big, big), (big[None], big[None]), xp=xnp)
     assert (x0.shape, x1.shape) == ((), ())
     assert (int(x0), int(x1)) == (int(v0[0]), int(v1[0]))
 

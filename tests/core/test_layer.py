@@ -90,7 +90,7 @@ def test_layer_seed_is_the_seed_for_layer_zero_and_threefry_otherwise():
     x0, x1 = threefry2x32(
         (seed & 0xFFFFFFFF, seed >> 32),
         (np.array([3], np.uint32), np.array([LAYER_TAG], np.uint32)),
-        np,
+        xp=np,
     )
     assert db.layer_seed(seed, 3) == int(x0[0]) | int(x1[0]) << 32
     seeds = {db.layer_seed(0, i) for i in range(1000)}

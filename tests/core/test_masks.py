@@ -96,7 +96,7 @@ def test_sparse_and_dense_expansions_agree(c):
     total = math.prod(plan.grid)
     assume(total > 0 and plan.gamma not in (0.0, 1.0))  # no seeds to compare
     key = mask_key(c["seed"], c["step"], 0)
-    dense = np.asarray(seed_bits(key, plan.gamma, total, cnp))
+    dense = np.asarray(seed_bits(key, plan.gamma, total, xp=cnp))
     sparse = draw_seeds(plan, seed=c["seed"], step=c["step"], replica=0, stream="counter", xp=cnp)
     np.testing.assert_array_equal(np.flatnonzero(dense), sparse)
 

@@ -121,7 +121,7 @@ def test_apply_mask_on_numpy_with_a_dense_mask():
 
     x = nonfinite_input(SHAPE)
     keep = db.sample_mask(SHAPE, 0.3, 3, seed=8)
-    check(apply_mask(x, keep, 0.3, "global", xnp), x, keep, "global", 0.3)
+    check(apply_mask(x, keep, 0.3, "global", xp=xnp), x, keep, "global", 0.3)
 
 
 def test_finite_input_gives_finite_output(xp):

@@ -33,7 +33,7 @@ def test_random123_known_answers(counter, key, want, xp):
     ns = resolve_namespace(xp)  # numpy_readonly: NumPy computes, the counters are read-only
     word = word_dtype(ns)
     c = (xp.asarray([counter[0]], dtype=word), xp.asarray([counter[1]], dtype=word))
-    got = threefry2x32(key, c, ns)
+    got = threefry2x32(key, c, xp=ns)
     assert [int(g[0]) for g in got] == list(want)
     np_got = threefry2x32_numpy(
         key, np.array([counter[0]], np.uint32), np.array([counter[1]], np.uint32)
@@ -68,7 +68,7 @@ def test_mask_key_derivation():
         array_api_strict.asarray(seed & 0xFFFFFFFF, dtype=array_api_strict.uint32),
         array_api_strict.asarray(7, dtype=array_api_strict.int32),
         3,
-        array_api_strict,
+        xp=array_api_strict,
     )
     assert [int(k) for k in traced] == list(mask_key(seed & 0xFFFFFFFF, 7, 3))
 
@@ -167,10 +167,10 @@ def test_dense_stream_matches_sparse_on_strict(gamma):
     key = mask_key(3, 4, 5)
     total = 5000 + 17
     sparse = seed_indices_numpy(key, gamma, total)
-    dense = seed_bits(key, gamma, total, array_api_strict)
+    dense = seed_bits(key, gamma, total, xp=array_api_strict)
     np.testing.assert_array_equal(np.flatnonzero(np.asarray(dense._array)), sparse)
     np.testing.assert_array_equal(
-        np.asarray(seed_bits(key, gamma, total, cnp)), np.asarray(dense._array)
+        np.asarray(seed_bits(key, gamma, total, xp=cnp)), np.asarray(dense._array)
     )
 
 

@@ -1,10 +1,16 @@
-"""Every public callable documents its parameters in numpydoc style.
+"""Every public callable documents itself in numpydoc style.
 
 The public API is what the API index lists: the functions and classes the
-modules of ``docs/hooks/api_index.py`` export, plus the public methods those
-classes define. Each one with parameters (other than ``self``/``cls``) needs a
-``Parameters`` section naming every one of them, which mkdocstrings renders
-as a table (``docstring_style: numpy``). Docstrings are read with griffe,
+modules of ``docs/hooks/api_index.py`` export (the core, the conformance
+validator, the testing helpers and every adapter, its Flax/Equinox modules and
+compat aliases included), plus the public methods those classes define. Each
+one with parameters (other than ``self``/``cls``) needs a ``Parameters``
+section naming exactly its parameters (a class documents its constructor's);
+a function returning something needs a ``Returns`` (or ``Yields``) section;
+one that rejects bad input itself (a ``raise ValueError``/``raise TypeError``
+in its body, or a call to one of the core's argument checks) needs a
+``Raises`` section naming what it raises. mkdocstrings renders the sections as
+tables (``docstring_style: numpy``). Docstrings are read with griffe,
 statically: no framework is imported.
 """
 
@@ -12,14 +18,20 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 from collections.abc import Iterator
 
 import griffe
-import pytest
 
 from .site_files import load_hook
 
 api_index = load_hook("api_index")
+
+# Where a class rejects bad constructor arguments.
+_CONSTRUCTORS = ("__init__", "__post_init__", "__new__")
+_RAISE = re.compile(r"\braise (ValueError|TypeError)\b")
+# The layer base validates every constructor argument of the adapters' layers.
+_VALIDATING_METHODS = ("_init_dropblock",)
 
 
 @functools.cache
@@ -43,44 +55,160 @@ def _callables() -> Iterator[griffe.Object]:
 
 
 def parameter_names(obj: griffe.Object) -> list[str]:
-    """What a caller passes: the signature's parameters, without self and cls."""
+    """What a caller passes: the signature's parameters, without self and cls.
+
+    A Flax Linen module is a dataclass griffe does not see as one: its
+    annotated public attributes are its constructor's parameters.
+    """
     if obj.kind is griffe.Kind.CLASS:
         init = obj.members.get("__init__")
+        if is_linen_module(obj):
+            return [
+                name
+                for name, member in obj.members.items()
+                if member.kind is griffe.Kind.ATTRIBUTE
+                and member.annotation is not None
+                and not name.startswith("_")
+                and "ClassVar" not in str(member.annotation)
+            ]
         params = obj.parameters if init is None else init.parameters
     else:
         params = obj.parameters
     return [p.name for p in params if p.name not in ("self", "cls")]
 
 
-def documented_parameters(obj: griffe.Object) -> set[str] | None:
-    """Names in the numpydoc ``Parameters`` section (class or ``__init__``), or None."""
+def is_linen_module(obj: griffe.Object) -> bool:
+    """A Flax Linen module: a dataclass griffe sees no ``__init__`` of; as Flax
+    documents ``nn.Dropout``, its fields are an ``Attributes`` section."""
+    return (
+        obj.kind is griffe.Kind.CLASS
+        and "__init__" not in obj.members
+        and any(str(base).endswith("nn.Module") for base in obj.bases)
+    )
+
+
+def _docstrings(obj: griffe.Object) -> list[griffe.Docstring]:
     docstrings = [obj.docstring]
     if obj.kind is griffe.Kind.CLASS and "__init__" in obj.members:
         docstrings.append(obj.members["__init__"].docstring)
-    found: set[str] | None = None
-    for docstring in docstrings:
-        if docstring is None:
-            continue
-        for section in docstring.parse("numpy"):
-            if section.kind is griffe.DocstringSectionKind.parameters:
-                found = (found or set()) | {p.name.lstrip("*") for p in section.value}
+    return [d for d in docstrings if d is not None]
+
+
+def sections(
+    obj: griffe.Object, kind: griffe.DocstringSectionKind
+) -> list[griffe.DocstringSection]:
+    """The numpydoc sections of one kind in the docstring (and ``__init__``'s)."""
+    return [
+        section
+        for docstring in _docstrings(obj)
+        for section in docstring.parse("numpy")
+        if section.kind is kind
+    ]
+
+
+def documented_parameters(obj: griffe.Object) -> set[str] | None:
+    """Names in the numpydoc ``Parameters`` section (class or ``__init__``), or None."""
+    kind = griffe.DocstringSectionKind
+    found = sections(obj, kind.attributes if is_linen_module(obj) else kind.parameters)
+    if not found:
+        return None
+    return {p.name.lstrip("*") for section in found for p in section.value}
+
+
+def returns_something(obj: griffe.Object) -> bool:
+    """A function (not a class) annotated to return something other than None."""
+    if obj.kind is not griffe.Kind.FUNCTION or obj.returns is None:
+        return False
+    return str(obj.returns) not in ("None", "NoReturn", "Never")
+
+
+def _source(obj: griffe.Object) -> str:
+    try:
+        return obj.source
+    except (OSError, ValueError, TypeError):  # generated (dataclass __init__), no file
+        return ""
+
+
+def raised_on_bad_input(obj: griffe.Object, checks: frozenset[str]) -> set[str]:
+    """ValueError/TypeError the callable raises itself; a call of one of the core's
+    argument ``checks`` (or of the layer base's) counts as raising either."""
+    if obj.kind is griffe.Kind.CLASS:
+        parts = [obj.members[n] for n in _CONSTRUCTORS if n in obj.members]
+    else:
+        parts = [obj]
+    raised: set[str] = set()
+    for part in parts:
+        body = _source(part)
+        raised |= set(_RAISE.findall(body))
+        if any(re.search(rf"\b{name}\(", body) for name in checks | set(_VALIDATING_METHODS)):
+            raised.add("ValueError or TypeError")
+    return raised - {"ValueError or TypeError"} if len(raised) > 1 else raised
+
+
+@functools.cache
+def argument_checks() -> frozenset[str]:
+    """The core's argument checks: ``dropblock_core._validation``'s exports."""
+    module = api_index._load("dropblock_core")["_validation"]
+    return frozenset(module.exports or [])
+
+
+def documented_raises(obj: griffe.Object) -> set[str]:
+    """The exception names of the ``Raises`` sections."""
+    return {
+        str(item.annotation)
+        for section in sections(obj, griffe.DocstringSectionKind.raises)
+        for item in section.value
+    }
+
+
+def problems(obj: griffe.Object) -> list[str]:
+    """What the docstring of one public callable lacks (empty: nothing)."""
+    found = []
+    names = {n.lstrip("*") for n in parameter_names(obj)}
+    documented = documented_parameters(obj)
+    if names and documented is None:
+        found.append(f"no Parameters section ({', '.join(sorted(names))})")
+    elif documented is not None and documented != names:
+        if names - documented:
+            found.append(f"{sorted(names - documented)} not in Parameters")
+        if documented - names:
+            found.append(f"Parameters names {sorted(documented - names)}, not in the signature")
+    if returns_something(obj) and not (
+        sections(obj, griffe.DocstringSectionKind.returns)
+        or sections(obj, griffe.DocstringSectionKind.yields)
+    ):
+        found.append(f"no Returns section (returns {obj.returns})")
+    raised = raised_on_bad_input(obj, argument_checks())
+    if raised:
+        listed = documented_raises(obj)
+        if not listed:
+            found.append(f"no Raises section (raises {' and '.join(sorted(raised))})")
+        elif missing := {r for r in raised if " or " not in r} - listed:
+            found.append(f"{sorted(missing)} not in Raises")
+        elif not listed & {"ValueError", "TypeError"}:
+            found.append("Raises names neither ValueError nor TypeError")
     return found
 
 
 def undocumented() -> list[str]:
-    """``path: missing`` for every public callable whose parameters are not all documented."""
+    """``path: what is missing`` for every public callable whose docstring lacks a section."""
     logging.getLogger("griffe").setLevel(logging.ERROR)  # parse warnings are not failures here
-    missing = []
-    for obj in callables():
-        names = parameter_names(obj)
-        if not names:
-            continue
-        documented = documented_parameters(obj)
-        if documented is None:
-            missing.append(f"{obj.path}: no Parameters section ({', '.join(names)})")
-        elif set(n.lstrip("*") for n in names) - documented:
-            missing.append(f"{obj.path}: {sorted(set(names) - documented)} not documented")
-    return missing
+    return [f"{obj.path}: {'; '.join(p)}" for obj in callables() if (p := problems(obj))]
+
+
+def counts() -> dict[str, int]:
+    """How many public callables there are, take parameters, document them all."""
+    logging.getLogger("griffe").setLevel(logging.ERROR)
+    with_params = [obj for obj in callables() if parameter_names(obj)]
+    return {
+        "callables": len(callables()),
+        "with parameters": len(with_params),
+        "parameters documented": sum(
+            documented_parameters(obj) == {n.lstrip("*") for n in parameter_names(obj)}
+            for obj in with_params
+        ),
+        "complete": sum(not problems(obj) for obj in callables()),
+    }
 
 
 def test_the_public_api_is_found() -> None:
@@ -92,6 +220,14 @@ def test_the_public_api_is_found() -> None:
         "dropblock_core.conformance.spec.Spec",
         "dropblock_core.conformance.report.Report.to_markdown",
         "dropblock_core.schedule.LinearDropSchedule.load_state_dict",
+        "dropblock_core.conformance.wrappers.wrap_torch",
+        "dropblock_core.testing.assert_conforms",
+        "dropblock_torch.compat.torchvision.drop_block2d",
+        "dropblock_keras.compat.keras_cv.DropBlock2D",
+        "dropblock_jax.nnx.DropBlock",
+        "dropblock_jax.linen.DropBlock",
+        "dropblock_jax.equinox.DropBlock",
+        "dropblock_jax.keys.seed_from_key",
     ):
         assert path in paths, path
 
@@ -106,10 +242,75 @@ def test_the_check_reads_numpydoc_sections() -> None:
     assert documented_parameters(documented) == {"x"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 13 phase 2: numpydoc Parameters sections are written after the adapters land",
-)
+def test_the_check_reports_each_missing_section() -> None:
+    code = '''
+def bare(x: int) -> int:
+    """Do."""
+    if x < 0:
+        raise ValueError(x)
+    return x
+
+def stale(x: int) -> None:
+    """Do.
+
+    Parameters
+    ----------
+    y : int
+        Gone.
+    """
+
+def checked(x: int) -> None:
+    """Do.
+
+    Parameters
+    ----------
+    x : int
+        An x.
+    """
+    check_flag(x, "x")
+
+def complete(x: int) -> int:
+    """Do.
+
+    Parameters
+    ----------
+    x : int
+        An x.
+
+    Returns
+    -------
+    int
+        ``x``.
+
+    Raises
+    ------
+    ValueError
+        If ``x`` is negative.
+    """
+    if x < 0:
+        raise ValueError(x)
+    return x
+'''
+    with griffe.temporary_visited_module(code) as module:
+        found = {name: problems(module[name]) for name in module.members}
+    assert found == {
+        "bare": [
+            "no Parameters section (x)",
+            "no Returns section (returns int)",
+            "no Raises section (raises ValueError)",
+        ],
+        "stale": [
+            "['x'] not in Parameters",
+            "Parameters names ['y'], not in the signature",
+        ],
+        "checked": ["no Raises section (raises ValueError or TypeError)"],
+        "complete": [],
+    }
+
+
 def test_every_public_callable_documents_its_parameters() -> None:
     missing = undocumented()
-    assert not missing, f"{len(missing)} public callables:\n" + "\n".join(missing)
+    assert not missing, (
+        f"{len(missing)} of {len(callables())} public callables lack numpydoc sections:\n"
+        + "\n".join(missing)
+    )

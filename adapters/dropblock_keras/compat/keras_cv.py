@@ -37,7 +37,36 @@ __all__ = ["DropBlock2D"]
 @keras.saving.register_keras_serializable(package="dropblock_keras.compat.keras_cv")
 class DropBlock2D(DropBlockND):
     """``keras_cv.layers.DropBlock2D(rate, block_size, seed=None, **kwargs)``:
-    channels last, the paper's gamma, a mask per sample and channel."""
+    channels last, the paper's gamma, a mask per sample and channel.
+
+    Parameters
+    ----------
+    rate : float
+        The drop probability, in [0, 1].
+    block_size : int or sequence of int
+        The block's side, or (height, width).
+    seed : int, optional
+        An int makes masks reproducible (``dropblock_core.sample_mask``'s);
+        ``None`` draws from a ``keras.random.SeedGenerator``.
+    **kwargs
+        Those of ``keras.layers.Layer`` (``name``, ``dtype``...).
+
+    Raises
+    ------
+    ValueError
+        If ``rate`` or ``block_size`` is out of range.
+    TypeError
+        If an argument has the wrong type.
+
+    Examples
+    --------
+    >>> import keras
+    >>> layer = DropBlock2D(0.1, 3, seed=0)
+    >>> tuple(layer(keras.ops.ones((2, 8, 8, 4)), training=True).shape)
+    (2, 8, 8, 4)
+    >>> layer.get_config()["rate"], layer.get_config()["block_size"]
+    (0.1, (3, 3))
+    """
 
     spatial_dims = 2
 
@@ -61,6 +90,13 @@ class DropBlock2D(DropBlockND):
         return self.drop_prob
 
     def get_config(self) -> dict[str, Any]:
+        """keras-cv's config: the ``Layer`` base's, ``rate``, ``block_size`` and ``seed``.
+
+        Returns
+        -------
+        dict
+            ``rate`` is the target drop probability, not a schedule's ramp.
+        """
         base = keras.layers.Layer.get_config(self)
         rate = self.drop_prob if self._target_drop_prob is None else self._target_drop_prob
         return {**base, "rate": rate, "block_size": tuple(self.block_size), "seed": self.seed}

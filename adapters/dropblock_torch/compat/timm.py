@@ -55,7 +55,49 @@ def drop_block_2d(
     couple_channels: bool = True,
     scale_by_keep: bool = True,
 ):  # noqa: ANN201  (timm's function has no return annotation)
-    """timm's ``drop_block_2d`` on ``(B, C, H, W)`` input (see the module docstring)."""
+    """timm's ``drop_block_2d`` on ``(B, C, H, W)`` input (see the module docstring).
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        A floating tensor ``(B, C, H, W)``.
+    drop_prob : float, default 0.1
+        The drop probability, in [0, 1].
+    block_size : int, default 7
+        The block's side, clipped to each spatial side (rectangular blocks on
+        rectangular maps).
+    gamma_scale : float, default 1.0
+        Multiplies the paper's gamma, >= 0.
+    with_noise : bool, default False
+        Fill dropped units with standard normal noise instead of zeros (kept
+        units are not rescaled).
+    inplace : bool, default False
+        Write into ``x``.
+    couple_channels : bool, default True
+        One mask for all channels of a sample.
+    scale_by_keep : bool, default True
+        Rescale kept units by the kept fraction of the batch.
+
+    Returns
+    -------
+    torch.Tensor
+        ``x`` with blocks dropped (always in training mode: timm's function has
+        no ``training`` argument).
+
+    Raises
+    ------
+    ValueError
+        If ``drop_prob`` is outside [0, 1], ``x`` is not 4-d, or ``gamma_scale``
+        is negative.
+    TypeError
+        If ``x`` is not a tensor or a flag is not a bool.
+
+    Examples
+    --------
+    >>> import torch
+    >>> drop_block_2d(torch.ones(2, 3, 8, 8), 0.1, 3).shape
+    torch.Size([2, 3, 8, 8])
+    """
     if has_torch_function_unary(x):
         return handle_torch_function(
             drop_block_2d,
@@ -101,7 +143,39 @@ def drop_block_2d(
 
 class DropBlock2d(nn.Module):
     """timm's ``DropBlock2d``: :func:`drop_block_2d` in training mode when
-    ``drop_prob`` is not 0, the identity otherwise."""
+    ``drop_prob`` is not 0, the identity otherwise.
+
+    Parameters
+    ----------
+    drop_prob : float, default 0.1
+        The drop probability, in [0, 1].
+    block_size : int, default 7
+        The block's side, clipped to each spatial side (rectangular blocks on
+        rectangular maps).
+    gamma_scale : float, default 1.0
+        Multiplies the paper's gamma, >= 0.
+    with_noise : bool, default False
+        Fill dropped units with standard normal noise instead of zeros (kept
+        units are not rescaled).
+    inplace : bool, default False
+        Write into ``x``.
+    couple_channels : bool, default True
+        One mask for all channels of a sample.
+    scale_by_keep : bool, default True
+        Rescale kept units by the kept fraction of the batch.
+    **kwargs
+        timm's removed ``batchwise`` and ``fast`` are accepted silently; any
+        other name warns, as timm does.
+
+    Examples
+    --------
+    >>> import torch
+    >>> layer = DropBlock2d(0.1, 3)
+    >>> layer(torch.ones(2, 3, 8, 8)).shape
+    torch.Size([2, 3, 8, 8])
+    >>> layer.eval()(torch.ones(1, 1, 4, 4)).sum().item()  # the identity
+    16.0
+    """
 
     def __init__(
         self,
@@ -129,6 +203,18 @@ class DropBlock2d(nn.Module):
                 )
 
     def forward(self, x):  # noqa: ANN001, ANN201  (timm's signature)
+        """:func:`drop_block_2d` of ``x`` in training mode when ``drop_prob`` is not 0.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            A floating tensor ``(B, C, H, W)``.
+
+        Returns
+        -------
+        torch.Tensor
+            The result of :func:`drop_block_2d`, or ``x`` itself.
+        """
         if not self.training or not self.drop_prob:
             return x
         return drop_block_2d(

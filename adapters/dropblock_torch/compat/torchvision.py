@@ -70,7 +70,43 @@ def drop_block2d(
     eps: float = 1e-06,
     training: bool = True,
 ) -> Tensor:
-    """torchvision's ``drop_block2d`` on ``(N, C, H, W)`` input (see the module docstring)."""
+    """torchvision's ``drop_block2d`` on ``(N, C, H, W)`` input (see the module docstring).
+
+    Parameters
+    ----------
+    input : torch.Tensor
+        A floating tensor ``(N, C, H, W)``.
+    p : float
+        The drop probability, in [0, 1].
+    block_size : int
+        The side of the square (cubic) blocks.
+    inplace : bool, default False
+        Write into ``input``.
+    eps : float, default 1e-06
+        Added to the kept count before rescaling, as torchvision does.
+    training : bool, default True
+        ``False`` returns ``input``.
+
+    Returns
+    -------
+    torch.Tensor
+        ``input`` with blocks zeroed and kept units rescaled; ``input`` itself
+        when not training or ``p`` is 0.
+
+    Raises
+    ------
+    ValueError
+        If ``p`` is outside [0, 1], ``input`` has the wrong rank, or ``eps`` is
+        negative.
+    TypeError
+        If ``input`` is not a tensor or an argument has the wrong type.
+
+    Examples
+    --------
+    >>> import torch
+    >>> drop_block2d(torch.ones(2, 3, 8, 8), 0.1, 3).shape
+    torch.Size([2, 3, 8, 8])
+    """
     if has_torch_function_unary(input):
         return handle_torch_function(
             drop_block2d, (input,), input, p, block_size, inplace, eps, training
@@ -86,7 +122,43 @@ def drop_block3d(
     eps: float = 1e-06,
     training: bool = True,
 ) -> Tensor:
-    """torchvision's ``drop_block3d`` on ``(N, C, D, H, W)`` input (see the module docstring)."""
+    """torchvision's ``drop_block3d`` on ``(N, C, D, H, W)`` input (see the module docstring).
+
+    Parameters
+    ----------
+    input : torch.Tensor
+        A floating tensor ``(N, C, D, H, W)``.
+    p : float
+        The drop probability, in [0, 1].
+    block_size : int
+        The side of the square (cubic) blocks.
+    inplace : bool, default False
+        Write into ``input``.
+    eps : float, default 1e-06
+        Added to the kept count before rescaling, as torchvision does.
+    training : bool, default True
+        ``False`` returns ``input``.
+
+    Returns
+    -------
+    torch.Tensor
+        ``input`` with blocks zeroed and kept units rescaled; ``input`` itself
+        when not training or ``p`` is 0.
+
+    Raises
+    ------
+    ValueError
+        If ``p`` is outside [0, 1], ``input`` has the wrong rank, or ``eps`` is
+        negative.
+    TypeError
+        If ``input`` is not a tensor or an argument has the wrong type.
+
+    Examples
+    --------
+    >>> import torch
+    >>> drop_block3d(torch.ones(1, 2, 4, 4, 4), 0.1, 3).shape
+    torch.Size([1, 2, 4, 4, 4])
+    """
     if has_torch_function_unary(input):
         return handle_torch_function(
             drop_block3d, (input,), input, p, block_size, inplace, eps, training
@@ -95,7 +167,19 @@ def drop_block3d(
 
 
 class DropBlock2d(nn.Module):
-    """torchvision's ``DropBlock2d``: :func:`drop_block2d` with ``self.training``."""
+    """torchvision's ``DropBlock2d``: :func:`drop_block2d` with ``self.training``.
+
+    Parameters
+    ----------
+    p : float
+        The drop probability, in [0, 1].
+    block_size : int
+        The side of the square (cubic) blocks.
+    inplace : bool, default False
+        Write into ``input``.
+    eps : float, default 1e-06
+        Added to the kept count before rescaling, as torchvision does.
+    """
 
     def __init__(
         self, p: float, block_size: int, inplace: bool = False, eps: float = 1e-06
@@ -107,6 +191,18 @@ class DropBlock2d(nn.Module):
         self.eps = eps
 
     def forward(self, input: Tensor) -> Tensor:
+        """:func:`drop_block2d` of ``input``, in training mode when ``self.training``.
+
+        Parameters
+        ----------
+        input : torch.Tensor
+            A floating tensor ``(N, C, H, W)``.
+
+        Returns
+        -------
+        torch.Tensor
+            The result of :func:`drop_block2d`.
+        """
         return drop_block2d(input, self.p, self.block_size, self.inplace, self.eps, self.training)
 
     def __repr__(self) -> str:
@@ -117,7 +213,19 @@ class DropBlock2d(nn.Module):
 
 
 class DropBlock3d(DropBlock2d):
-    """torchvision's ``DropBlock3d``: :func:`drop_block3d` with ``self.training``."""
+    """torchvision's ``DropBlock3d``: :func:`drop_block3d` with ``self.training``.
+
+    Parameters
+    ----------
+    p : float
+        The drop probability, in [0, 1].
+    block_size : int
+        The side of the square (cubic) blocks.
+    inplace : bool, default False
+        Write into ``input``.
+    eps : float, default 1e-06
+        Added to the kept count before rescaling, as torchvision does.
+    """
 
     def __init__(
         self, p: float, block_size: int, inplace: bool = False, eps: float = 1e-06
@@ -125,4 +233,16 @@ class DropBlock3d(DropBlock2d):
         super().__init__(p, block_size, inplace, eps)
 
     def forward(self, input: Tensor) -> Tensor:
+        """:func:`drop_block3d` of ``input``, in training mode when ``self.training``.
+
+        Parameters
+        ----------
+        input : torch.Tensor
+            A floating tensor ``(N, C, D, H, W)``.
+
+        Returns
+        -------
+        torch.Tensor
+            The result of :func:`drop_block3d`.
+        """
         return drop_block3d(input, self.p, self.block_size, self.inplace, self.eps, self.training)

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import dropblock_core
+from tests.adapters.bad_arguments import BAD_ARGUMENTS
 from tests.adapters.keras_backend.support import BACKEND, compiled, numpy, positive, tensor
 
 SHAPES = {1: (2, 3, 20), 2: (2, 3, 12, 10), 3: (2, 2, 7, 6, 5)}
@@ -134,13 +135,8 @@ def test_data_format_none_follows_keras_config() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [
-        ({"drop_prob": 1.0}, ValueError, "drop_prob"),
-        ({"block_size": 0}, ValueError, "block_size"),
-        ({"block_size": (3, 3, 3)}, ValueError, "block_size"),
+        *BAD_ARGUMENTS,
         ({"data_format": "NHWC"}, ValueError, "data_format"),
-        ({"seed": -1}, ValueError, "seed"),
-        ({"seed": 1.5}, TypeError, "seed"),
-        ({"step": 2**32}, ValueError, "step"),
         ({"training": "yes"}, TypeError, "training"),
         ({"normalize": "max"}, ValueError, "normalize"),
     ],
