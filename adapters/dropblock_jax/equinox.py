@@ -64,17 +64,8 @@ class DropBlock(eqx.Module):
     spatial_dims : int, default 2
         The number of spatial axes; ``x`` is one sample ``(channels,
         *spatial)``.
-    gamma : {"exact", "paper"} or float, default "exact"
-        The seed probability: exact (the drop rate is ``drop_prob`` in
-        expectation), the paper's formula, or a given value.
-    seed_region : {"valid", "full"}, default "valid"
-        Seeds where whole blocks fit (the paper), or anywhere with blocks
-        centred and clipped.
-    normalize : {"global", "per_sample", "expected", "none"}, default "global"
-        How kept units are rescaled: by the kept fraction of the batch, of each
-        sample, by ``1 / (1 - expected rate)``, or not at all.
-    share_channels : bool, default False
-        One mask for all channels of a sample.
+    gamma, seed_region, normalize, share_channels
+        The options of :class:`dropblock_core.DropBlockConfig`.
 
     Raises
     ------

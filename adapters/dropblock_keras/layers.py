@@ -76,9 +76,7 @@ class DropBlockND(keras.layers.Layer, DropBlockLayer):
         The side of the square (cubic) blocks, or one side per spatial axis;
         clipped to the map.
     gamma, seed_region, normalize, share_channels, share_batch
-        Those of :func:`dropblock_core.dropblock`: the seed probability,
-        where seeds may fall, how kept units are rescaled, one mask for all
-        channels, one mask for the batch. Fixed at construction.
+        The options of :class:`dropblock_core.DropBlockConfig`.
     seed : int, optional
         An int draws the masks of ``dropblock_core.sample_mask`` for
         ``seed=layer.mask_seed``, ``step=layer.step``; ``None`` takes a seed
