@@ -127,7 +127,13 @@ def documented_parameters(obj: griffe.Object) -> set[str] | None:
     found = sections(obj, kind.attributes if is_linen_module(obj) else kind.parameters)
     if not found:
         return None
-    return {p.name.lstrip("*") for section in found for p in section.value}
+    # numpydoc's "a, b : type" documents several; griffe splits it in Parameters only
+    return {
+        name.strip().lstrip("*")
+        for section in found
+        for p in section.value
+        for name in p.name.split(",")
+    }
 
 
 def returns_something(obj: griffe.Object) -> bool:
