@@ -281,33 +281,12 @@ def keep_mask(
     """Boolean keep mask (True = kept) that :func:`dropblock` applies to ``x``.
 
     Equal to ``dropblock_core.sample_mask(x.shape, ...)`` for the same
-    arguments; size 1 along shared axes. Arguments are those of
-    :func:`dropblock_jax.dropblock`.
+    arguments; size 1 along shared axes.
 
     Parameters
     ----------
-    x : jax.Array
-        A floating array ``(batch, channels, *spatial)`` (``channels_last``:
-        ``(batch, *spatial, channels)``).
-    drop_prob : float or jax.Array
-        The probability of dropping a unit, in [0, 1]: a Python float (gamma
-        solved on the host) or a 0-d float array, possibly traced (gamma
-        computed in the graph).
-    block_size : int or sequence of int
-        The side of the square (cubic) blocks, or one side per spatial axis;
-        clipped to the map.
-    seed : int, jax.Array or PRNG key
-        A Python int, a 0-d integer array (traced allowed; used modulo
-        ``2**32``) or a JAX PRNG key (typed or raw).
-    step : int or jax.Array, default 0
-        The training step the mask is drawn for.
-    replica : int or jax.Array, default 0
-        The data-parallel replica the mask is drawn for.
-    channels_last : bool, default False
-        The layout of ``x``.
-    spatial_dims : int, optional
-        The number of spatial axes (else a tuple ``block_size`` gives it, else
-        ``x.ndim - 2``).
+    x, drop_prob, block_size, seed, step, replica, channels_last, spatial_dims
+        As for :func:`dropblock_jax.dropblock`.
     gamma, seed_region, share_channels, share_batch
         The options of :class:`dropblock_core.DropBlockConfig`.
 
