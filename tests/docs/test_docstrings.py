@@ -237,7 +237,7 @@ def shared_problems(obj: griffe.Object, name: str, target: griffe.Object | None)
         return [f"shares the sections of {name}, which is not found"]
     if not is_public(target):
         return [f"shares the sections of {target.path}, which is not public"]
-    if documented_parameters(target) is None or problems(target):
+    if parameter_names(target) and documented_parameters(target) is None or problems(target):
         return [f"shares the sections of {target.path}, which does not document them"]
     if parameter_names(target) != parameter_names(obj):
         return [
