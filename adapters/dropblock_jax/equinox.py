@@ -37,7 +37,7 @@ import jax
 
 from dropblock_core._validation import check_flag
 
-from ._options import checked_config, is_static_number
+from ._options import checked_config, is_static_number, mask_options
 from .functional import dropblock
 from .layout import axis_names
 
@@ -157,9 +157,6 @@ class DropBlock(eqx.Module):
             self.block_size,
             seed=key,
             spatial_dims=self.spatial_dims,
-            gamma=self.gamma,
-            seed_region=self.seed_region,
-            normalize=self.normalize,
-            share_channels=self.share_channels,
+            **mask_options(self),
         )
         return y[0]

@@ -35,7 +35,7 @@ import jax
 
 from dropblock_core._validation import check_flag
 
-from ._options import checked_config
+from ._options import checked_config, mask_options
 from .functional import dropblock
 
 __all__ = ["DropBlock"]
@@ -107,16 +107,7 @@ class DropBlock(nn.Module):
     share_batch: bool = False
 
     def __post_init__(self) -> None:
-        checked_config(
-            self.drop_prob,
-            self.block_size,
-            self.spatial_dims,
-            gamma=self.gamma,
-            seed_region=self.seed_region,
-            normalize=self.normalize,
-            share_channels=self.share_channels,
-            share_batch=self.share_batch,
-        )
+        checked_config(self.drop_prob, self.block_size, self.spatial_dims, **mask_options(self))
         check_flag(self.channels_last, "channels_last")
         if self.deterministic is not None:
             check_flag(self.deterministic, "deterministic")
@@ -140,9 +131,5 @@ class DropBlock(nn.Module):
             seed=rng,
             channels_last=self.channels_last,
             spatial_dims=self.spatial_dims,
-            gamma=self.gamma,
-            seed_region=self.seed_region,
-            normalize=self.normalize,
-            share_channels=self.share_channels,
-            share_batch=self.share_batch,
+            **mask_options(self),
         )

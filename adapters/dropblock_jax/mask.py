@@ -198,10 +198,10 @@ def _compiled_graph_mask(
     config: DropBlockConfig,
     channels_last: bool,
     drop: jax.Array,
-    seed: Any,
-    step: Any,
-    replica: Any,
+    counters: tuple[Any, Any, Any],
 ) -> jax.Array:
+    """:func:`graph_mask` with ``counters`` the ``(seed, step, replica)`` of :func:`_counters`."""
+    seed, step, replica = counters
     plan = plan_mask(
         shape,
         drop,
@@ -237,7 +237,7 @@ def graph_mask(
     ((1, 2, 9, 9), True)
     """
     return _compiled_graph_mask(
-        tuple(shape), config, channels_last, drop, *_counters(seed, step, replica)
+        tuple(shape), config, channels_last, drop, _counters(seed, step, replica)
     )
 
 
