@@ -310,6 +310,20 @@ def counts() -> dict[str, int]:
     }
 
 
+# The Parameters and Returns sections of ``f(x: int) -> int`` in the check's own tests.
+X_SECTIONS = """
+    Parameters
+    ----------
+    x : int
+        An x.
+
+    Returns
+    -------
+    int
+        ``x``.
+"""
+
+
 def test_the_public_api_is_found() -> None:
     paths = {obj.path for obj in callables()}
     assert len(paths) >= 50
@@ -342,7 +356,7 @@ def test_the_check_reads_numpydoc_sections() -> None:
 
 
 def test_the_check_reports_each_missing_section() -> None:
-    code = '''
+    code = f'''
 def bare(x: int) -> int:
     """Do."""
     if x < 0:
@@ -370,17 +384,7 @@ def checked(x: int) -> None:
 
 def complete(x: int) -> int:
     """Do.
-
-    Parameters
-    ----------
-    x : int
-        An x.
-
-    Returns
-    -------
-    int
-        ``x``.
-
+{X_SECTIONS}
     Raises
     ------
     ValueError
@@ -416,18 +420,18 @@ def test_every_public_callable_documents_its_parameters() -> None:
 
 
 def test_the_check_lets_a_callable_share_documented_sections() -> None:
-    documented = '''
+    documented = f'''{X_SECTIONS}    """
+    return x
+'''
+    constructor = '''
     Parameters
     ----------
     x : int
         An x.
-
-    Returns
-    -------
-    int
-        ``x``.
     """
-    return x
+
+    def __init__(self, x: int) -> None:
+        self.x = x
 '''
     code = f'''
 __all__ = [
@@ -437,16 +441,7 @@ __all__ = [
 
 class Base:
     """A base.
-
-    Parameters
-    ----------
-    x : int
-        An x.
-    """
-
-    def __init__(self, x: int) -> None:
-        self.x = x
-
+{constructor}
     def forward(self, x: int) -> int:
         """Run.
 {documented}
@@ -459,16 +454,7 @@ class Child(Base):
 
 class _Private:
     """A private base.
-
-    Parameters
-    ----------
-    x : int
-        An x.
-    """
-
-    def __init__(self, x: int) -> None:
-        self.x = x
-
+{constructor}
 class Hidden(_Private):
     """A private base's parameters."""
 
