@@ -198,10 +198,10 @@ def _compiled_graph_mask(
     config: DropBlockConfig,
     channels_last: bool,
     drop: jax.Array,
-    seed: Any,
-    step: Any,
-    replica: Any,
+    counters: tuple[Any, Any, Any],
 ) -> jax.Array:
+    """:func:`graph_mask` with ``counters`` the ``(seed, step, replica)`` of :func:`_counters`."""
+    seed, step, replica = counters
     plan = plan_mask(
         shape,
         drop,
@@ -237,7 +237,7 @@ def graph_mask(
     ((1, 2, 9, 9), True)
     """
     return _compiled_graph_mask(
-        tuple(shape), config, channels_last, drop, *_counters(seed, step, replica)
+        tuple(shape), config, channels_last, drop, _counters(seed, step, replica)
     )
 
 
@@ -281,43 +281,14 @@ def keep_mask(
     """Boolean keep mask (True = kept) that :func:`dropblock` applies to ``x``.
 
     Equal to ``dropblock_core.sample_mask(x.shape, ...)`` for the same
-    arguments; size 1 along shared axes. Arguments are those of
-    :func:`dropblock_jax.dropblock`.
+    arguments; size 1 along shared axes.
 
     Parameters
     ----------
-    x : jax.Array
-        A floating array ``(batch, channels, *spatial)`` (``channels_last``:
-        ``(batch, *spatial, channels)``).
-    drop_prob : float or jax.Array
-        The probability of dropping a unit, in [0, 1]: a Python float (gamma
-        solved on the host) or a 0-d float array, possibly traced (gamma
-        computed in the graph).
-    block_size : int or sequence of int
-        The side of the square (cubic) blocks, or one side per spatial axis;
-        clipped to the map.
-    seed : int, jax.Array or PRNG key
-        A Python int, a 0-d integer array (traced allowed; used modulo
-        ``2**32``) or a JAX PRNG key (typed or raw).
-    step : int or jax.Array, default 0
-        The training step the mask is drawn for.
-    replica : int or jax.Array, default 0
-        The data-parallel replica the mask is drawn for.
-    channels_last : bool, default False
-        The layout of ``x``.
-    spatial_dims : int, optional
-        The number of spatial axes (else a tuple ``block_size`` gives it, else
-        ``x.ndim - 2``).
-    gamma : {"exact", "paper"} or float, default "exact"
-        The seed probability: exact (the drop rate is ``drop_prob`` in
-        expectation), the paper's formula, or a given value.
-    seed_region : {"valid", "full"}, default "valid"
-        Seeds where whole blocks fit (the paper), or anywhere with blocks
-        centred and clipped.
-    share_channels : bool, default False
-        One mask for all channels of a sample.
-    share_batch : bool, default False
-        One mask for all samples of the batch.
+    x, drop_prob, block_size, seed, step, replica, channels_last, spatial_dims
+        As for :func:`dropblock_jax.dropblock`.
+    gamma, seed_region, share_channels, share_batch
+        The options of :class:`dropblock_core.DropBlockConfig`.
 
     Returns
     -------

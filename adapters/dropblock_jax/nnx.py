@@ -99,19 +99,8 @@ class DropBlock(nnx.Module, DropBlockLayer):
     rngs : nnx.Rngs or nnx.RngStream, optional
         Where each training call draws its key when ``seed`` is None (a call may
         pass its own).
-    gamma : {"exact", "paper"} or float, default "exact"
-        The seed probability: exact (the drop rate is ``drop_prob`` in
-        expectation), the paper's formula, or a given value.
-    seed_region : {"valid", "full"}, default "valid"
-        Seeds where whole blocks fit (the paper), or anywhere with blocks
-        centred and clipped.
-    normalize : {"global", "per_sample", "expected", "none"}, default "global"
-        How kept units are rescaled: by the kept fraction of the batch, of each
-        sample, by ``1 / (1 - expected rate)``, or not at all.
-    share_channels : bool, default False
-        One mask for all channels of a sample.
-    share_batch : bool, default False
-        One mask for all samples of the batch.
+    gamma, seed_region, normalize, share_channels, share_batch
+        The options of :class:`dropblock_core.DropBlockConfig`.
     seed : int, optional
         Counter-based masks of ``layer_seed(seed, layer_id)`` at the layer's
         ``step``, the same masks as the PyTorch and Keras layers; then ``rngs``

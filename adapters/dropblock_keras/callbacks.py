@@ -144,12 +144,7 @@ class LinearScheduler(keras.callbacks.Callback):
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
         """Step the schedule once per batch trained (several per execution).
 
-        Parameters
-        ----------
-        batch : int
-            The batch index within the epoch.
-        logs : dict, optional
-            Unused (Keras's callback argument).
+        Parameters, Returns and Raises are those of :meth:`on_train_batch_begin`.
         """
         if self.schedule is None:
             return
@@ -168,6 +163,12 @@ class LinearScheduler(keras.callbacks.Callback):
         for layer in self._layers:
             layer.auto_step = True  # a later fit without the callback advances again
 
+    def _started(self) -> LinearDropSchedule:
+        """The schedule, which the first training batch starts."""
+        if self.schedule is None:
+            raise RuntimeError("the schedule starts at the first training batch")
+        return self.schedule
+
     def get_last_drop_prob(self) -> list[float]:
         """Each layer's drop probability for the next batch.
 
@@ -181,9 +182,7 @@ class LinearScheduler(keras.callbacks.Callback):
         RuntimeError
             Before the first training batch.
         """
-        if self.schedule is None:
-            raise RuntimeError("the schedule starts at the first training batch")
-        return self.schedule.get_last_drop_prob()
+        return self._started().get_last_drop_prob()
 
     def state_dict(self) -> dict[str, Any]:
         """``total_steps``, ``last_step`` and the targets (``LinearDropSchedule``'s).
@@ -198,6 +197,4 @@ class LinearScheduler(keras.callbacks.Callback):
         RuntimeError
             Before the first training batch.
         """
-        if self.schedule is None:
-            raise RuntimeError("the schedule starts at the first training batch")
-        return self.schedule.state_dict()
+        return self._started().state_dict()

@@ -61,7 +61,48 @@ def _variable_dtype(kind: str) -> str:
 
 
 class DropBlockND(keras.layers.Layer, DropBlockLayer):
-    """DropBlock over ``spatial_dims`` spatial axes; see :class:`DropBlock2D`."""
+    """DropBlock over ``spatial_dims`` spatial axes, on every Keras backend.
+
+    The base of :class:`DropBlock1D`, :class:`DropBlock2D` and
+    :class:`DropBlock3D`, which fix ``spatial_dims``; this class takes any
+    number. Inference calls return the input.
+
+    Parameters
+    ----------
+    drop_prob : float
+        The probability of dropping a unit, in [0, 1]; settable (a
+        ``LinearScheduler`` ramps it).
+    block_size : int or sequence of int
+        The side of the square (cubic) blocks, or one side per spatial axis;
+        clipped to the map.
+    gamma, seed_region, normalize, share_channels, share_batch
+        The options of :class:`dropblock_core.DropBlockConfig`.
+    seed : int, optional
+        An int draws the masks of ``dropblock_core.sample_mask`` for
+        ``seed=layer.mask_seed``, ``step=layer.step``; ``None`` takes a seed
+        from a ``keras.random.SeedGenerator``.
+    replica : int, default 0
+        Added to ``tf.distribute``'s replica id.
+    data_format : {"channels_last", "channels_first"}, optional
+        The layout; ``None`` follows ``keras.config.image_data_format()``.
+    **kwargs
+        Those of ``keras.layers.Layer`` (``name``, ``dtype``...).
+
+    Raises
+    ------
+    ValueError
+        If an argument is out of range or not one of its choices, or the Keras
+        backend is not TensorFlow, JAX or PyTorch.
+    TypeError
+        If an argument has the wrong type.
+
+    Examples
+    --------
+    >>> import keras
+    >>> layer = DropBlockND(0.1, (2, 3), seed=0)
+    >>> tuple(layer(keras.ops.ones((2, 8, 8, 3)), training=True).shape)
+    (2, 8, 8, 3)
+    """
 
     spatial_dims: ClassVar[int | None] = None
 
@@ -235,47 +276,7 @@ class DropBlockND(keras.layers.Layer, DropBlockLayer):
 
 @keras.saving.register_keras_serializable(package="dropblock_keras")
 class DropBlock1D(DropBlockND):
-    """DropBlock for sequences ``(batch, length, channels)``; see :class:`DropBlock2D`.
-
-    Parameters
-    ----------
-    drop_prob : float
-        The probability of dropping a unit, in [0, 1]; settable (a
-        ``LinearScheduler`` ramps it).
-    block_size : int or sequence of int
-        The side of the square (cubic) blocks, or one side per spatial axis;
-        clipped to the map.
-    gamma : {"exact", "paper"} or float, default "exact"
-        The seed probability: exact (the drop rate is ``drop_prob`` in
-        expectation), the paper's formula, or a given value.
-    seed_region : {"valid", "full"}, default "valid"
-        Seeds where whole blocks fit (the paper), or anywhere with blocks
-        centred and clipped.
-    normalize : {"global", "per_sample", "expected", "none"}, default "global"
-        How kept units are rescaled: by the kept fraction of the batch, of each
-        sample, by ``1 / (1 - expected rate)``, or not at all.
-    share_channels : bool, default False
-        One mask for all channels of a sample.
-    share_batch : bool, default False
-        One mask for all samples of the batch.
-    seed : int, optional
-        An int draws the masks of ``dropblock_core.sample_mask`` for
-        ``seed=layer.mask_seed``, ``step=layer.step``; ``None`` takes a seed
-        from a ``keras.random.SeedGenerator``.
-    replica : int, default 0
-        Added to ``tf.distribute``'s replica id.
-    data_format : {"channels_last", "channels_first"}, optional
-        The layout; ``None`` follows ``keras.config.image_data_format()``.
-    **kwargs
-        Those of ``keras.layers.Layer`` (``name``, ``dtype``...).
-
-    Raises
-    ------
-    ValueError
-        If an argument is out of range or not one of its choices, or the Keras
-        backend is not TensorFlow, JAX or PyTorch.
-    TypeError
-        If an argument has the wrong type.
+    """DropBlock for sequences ``(batch, length, channels)``; see :class:`DropBlockND`.
 
     Examples
     --------
@@ -290,57 +291,7 @@ class DropBlock1D(DropBlockND):
 
 @keras.saving.register_keras_serializable(package="dropblock_keras")
 class DropBlock2D(DropBlockND):
-    """DropBlock for images ``(batch, height, width, channels)``, on every Keras backend.
-
-    ``drop_prob`` (settable; a ``LinearScheduler`` ramps it) and ``block_size``
-    as in the paper; ``gamma``, ``seed_region``, ``normalize``,
-    ``share_channels`` and ``share_batch`` are those of
-    :func:`dropblock_core.dropblock`. ``seed``: an int (masks of
-    ``dropblock_core.sample_mask`` for ``seed=layer.mask_seed``,
-    ``step=layer.step``), or ``None`` (a seed from a
-    ``keras.random.SeedGenerator``). ``replica`` is added to
-    ``tf.distribute``'s replica id. ``data_format=None`` follows
-    ``keras.config.image_data_format()``. Inference calls return the input.
-
-    Parameters
-    ----------
-    drop_prob : float
-        The probability of dropping a unit, in [0, 1]; settable (a
-        ``LinearScheduler`` ramps it).
-    block_size : int or sequence of int
-        The side of the square (cubic) blocks, or one side per spatial axis;
-        clipped to the map.
-    gamma : {"exact", "paper"} or float, default "exact"
-        The seed probability: exact (the drop rate is ``drop_prob`` in
-        expectation), the paper's formula, or a given value.
-    seed_region : {"valid", "full"}, default "valid"
-        Seeds where whole blocks fit (the paper), or anywhere with blocks
-        centred and clipped.
-    normalize : {"global", "per_sample", "expected", "none"}, default "global"
-        How kept units are rescaled: by the kept fraction of the batch, of each
-        sample, by ``1 / (1 - expected rate)``, or not at all.
-    share_channels : bool, default False
-        One mask for all channels of a sample.
-    share_batch : bool, default False
-        One mask for all samples of the batch.
-    seed : int, optional
-        An int draws the masks of ``dropblock_core.sample_mask`` for
-        ``seed=layer.mask_seed``, ``step=layer.step``; ``None`` takes a seed
-        from a ``keras.random.SeedGenerator``.
-    replica : int, default 0
-        Added to ``tf.distribute``'s replica id.
-    data_format : {"channels_last", "channels_first"}, optional
-        The layout; ``None`` follows ``keras.config.image_data_format()``.
-    **kwargs
-        Those of ``keras.layers.Layer`` (``name``, ``dtype``...).
-
-    Raises
-    ------
-    ValueError
-        If an argument is out of range or not one of its choices, or the Keras
-        backend is not TensorFlow, JAX or PyTorch.
-    TypeError
-        If an argument has the wrong type.
+    """DropBlock for images ``(batch, height, width, channels)``; see :class:`DropBlockND`.
 
     Examples
     --------
@@ -363,47 +314,7 @@ class DropBlock2D(DropBlockND):
 
 @keras.saving.register_keras_serializable(package="dropblock_keras")
 class DropBlock3D(DropBlockND):
-    """DropBlock for volumes ``(batch, depth, height, width, channels)``; see :class:`DropBlock2D`.
-
-    Parameters
-    ----------
-    drop_prob : float
-        The probability of dropping a unit, in [0, 1]; settable (a
-        ``LinearScheduler`` ramps it).
-    block_size : int or sequence of int
-        The side of the square (cubic) blocks, or one side per spatial axis;
-        clipped to the map.
-    gamma : {"exact", "paper"} or float, default "exact"
-        The seed probability: exact (the drop rate is ``drop_prob`` in
-        expectation), the paper's formula, or a given value.
-    seed_region : {"valid", "full"}, default "valid"
-        Seeds where whole blocks fit (the paper), or anywhere with blocks
-        centred and clipped.
-    normalize : {"global", "per_sample", "expected", "none"}, default "global"
-        How kept units are rescaled: by the kept fraction of the batch, of each
-        sample, by ``1 / (1 - expected rate)``, or not at all.
-    share_channels : bool, default False
-        One mask for all channels of a sample.
-    share_batch : bool, default False
-        One mask for all samples of the batch.
-    seed : int, optional
-        An int draws the masks of ``dropblock_core.sample_mask`` for
-        ``seed=layer.mask_seed``, ``step=layer.step``; ``None`` takes a seed
-        from a ``keras.random.SeedGenerator``.
-    replica : int, default 0
-        Added to ``tf.distribute``'s replica id.
-    data_format : {"channels_last", "channels_first"}, optional
-        The layout; ``None`` follows ``keras.config.image_data_format()``.
-    **kwargs
-        Those of ``keras.layers.Layer`` (``name``, ``dtype``...).
-
-    Raises
-    ------
-    ValueError
-        If an argument is out of range or not one of its choices, or the Keras
-        backend is not TensorFlow, JAX or PyTorch.
-    TypeError
-        If an argument has the wrong type.
+    """DropBlock for volumes ``(batch, depth, height, width, channels)``; see :class:`DropBlockND`.
 
     Examples
     --------

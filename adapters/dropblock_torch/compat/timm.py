@@ -147,22 +147,8 @@ class DropBlock2d(nn.Module):
 
     Parameters
     ----------
-    drop_prob : float, default 0.1
-        The drop probability, in [0, 1].
-    block_size : int, default 7
-        The block's side, clipped to each spatial side (rectangular blocks on
-        rectangular maps).
-    gamma_scale : float, default 1.0
-        Multiplies the paper's gamma, >= 0.
-    with_noise : bool, default False
-        Fill dropped units with standard normal noise instead of zeros (kept
-        units are not rescaled).
-    inplace : bool, default False
-        Write into ``x``.
-    couple_channels : bool, default True
-        One mask for all channels of a sample.
-    scale_by_keep : bool, default True
-        Rescale kept units by the kept fraction of the batch.
+    drop_prob, block_size, gamma_scale, with_noise, inplace, couple_channels, scale_by_keep
+        As for :func:`drop_block_2d`; the module's attributes.
     **kwargs
         timm's removed ``batchwise`` and ``fast`` are accepted silently; any
         other name warns, as timm does.

@@ -75,7 +75,7 @@ def drop_block2d(
     Parameters
     ----------
     input : torch.Tensor
-        A floating tensor ``(N, C, H, W)``.
+        A floating tensor ``(N, C, H, W)`` (:func:`drop_block3d`: ``(N, C, D, H, W)``).
     p : float
         The drop probability, in [0, 1].
     block_size : int
@@ -122,36 +122,9 @@ def drop_block3d(
     eps: float = 1e-06,
     training: bool = True,
 ) -> Tensor:
-    """torchvision's ``drop_block3d`` on ``(N, C, D, H, W)`` input (see the module docstring).
+    """torchvision's ``drop_block3d``: :func:`drop_block2d` on ``(N, C, D, H, W)`` input.
 
-    Parameters
-    ----------
-    input : torch.Tensor
-        A floating tensor ``(N, C, D, H, W)``.
-    p : float
-        The drop probability, in [0, 1].
-    block_size : int
-        The side of the square (cubic) blocks.
-    inplace : bool, default False
-        Write into ``input``.
-    eps : float, default 1e-06
-        Added to the kept count before rescaling, as torchvision does.
-    training : bool, default True
-        ``False`` returns ``input``.
-
-    Returns
-    -------
-    torch.Tensor
-        ``input`` with blocks zeroed and kept units rescaled; ``input`` itself
-        when not training or ``p`` is 0.
-
-    Raises
-    ------
-    ValueError
-        If ``p`` is outside [0, 1], ``input`` has the wrong rank, or ``eps`` is
-        negative.
-    TypeError
-        If ``input`` is not a tensor or an argument has the wrong type.
+    Parameters, Returns and Raises are those of :func:`drop_block2d`.
 
     Examples
     --------
@@ -181,6 +154,9 @@ class DropBlock2d(nn.Module):
         Added to the kept count before rescaling, as torchvision does.
     """
 
+    # What forward applies (a staticmethod: a plain function would become a method).
+    _function = staticmethod(drop_block2d)
+
     def __init__(
         self, p: float, block_size: int, inplace: bool = False, eps: float = 1e-06
     ) -> None:
@@ -191,19 +167,20 @@ class DropBlock2d(nn.Module):
         self.eps = eps
 
     def forward(self, input: Tensor) -> Tensor:
-        """:func:`drop_block2d` of ``input``, in training mode when ``self.training``.
+        """:func:`drop_block2d` (``DropBlock3d``: :func:`drop_block3d`) of ``input``,
+        in training mode when ``self.training``.
 
         Parameters
         ----------
         input : torch.Tensor
-            A floating tensor ``(N, C, H, W)``.
+            A floating tensor ``(N, C, H, W)`` (``DropBlock3d``: ``(N, C, D, H, W)``).
 
         Returns
         -------
         torch.Tensor
-            The result of :func:`drop_block2d`.
+            The function's result.
         """
-        return drop_block2d(input, self.p, self.block_size, self.inplace, self.eps, self.training)
+        return self._function(input, self.p, self.block_size, self.inplace, self.eps, self.training)
 
     def __repr__(self) -> str:
         return (
@@ -213,36 +190,7 @@ class DropBlock2d(nn.Module):
 
 
 class DropBlock3d(DropBlock2d):
-    """torchvision's ``DropBlock3d``: :func:`drop_block3d` with ``self.training``.
+    """torchvision's ``DropBlock3d``: :func:`drop_block3d` with ``self.training``;
+    the parameters of :class:`DropBlock2d`."""
 
-    Parameters
-    ----------
-    p : float
-        The drop probability, in [0, 1].
-    block_size : int
-        The side of the square (cubic) blocks.
-    inplace : bool, default False
-        Write into ``input``.
-    eps : float, default 1e-06
-        Added to the kept count before rescaling, as torchvision does.
-    """
-
-    def __init__(
-        self, p: float, block_size: int, inplace: bool = False, eps: float = 1e-06
-    ) -> None:
-        super().__init__(p, block_size, inplace, eps)
-
-    def forward(self, input: Tensor) -> Tensor:
-        """:func:`drop_block3d` of ``input``, in training mode when ``self.training``.
-
-        Parameters
-        ----------
-        input : torch.Tensor
-            A floating tensor ``(N, C, D, H, W)``.
-
-        Returns
-        -------
-        torch.Tensor
-            The result of :func:`drop_block3d`.
-        """
-        return drop_block3d(input, self.p, self.block_size, self.inplace, self.eps, self.training)
+    _function = staticmethod(drop_block3d)
