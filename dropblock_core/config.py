@@ -44,6 +44,20 @@ def config_arguments(arguments: Mapping[str, Any], **overrides: Any) -> dict[str
     ``locals()``): every name of :data:`OPTIONS` found there, ``overrides``
     winning; other names (``x``, ``replica``, ``self``...) are left out.
 
+    Parameters
+    ----------
+    arguments : mapping of str to object
+        The front end's arguments by name, typically its ``locals()``.
+    **overrides
+        Values that replace (or add to) those found in ``arguments``.
+
+    Returns
+    -------
+    dict
+        Keyword arguments for :class:`DropBlockConfig`.
+
+    Examples
+    --------
     >>> def layer(drop_prob, block_size, *, share_batch=False, replica=0):
     ...     return DropBlockConfig(**config_arguments(locals()))
     >>> layer(0.1, 3, share_batch=True).describe()
