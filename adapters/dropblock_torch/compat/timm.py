@@ -54,7 +54,7 @@ def drop_block_2d(
     inplace: bool = False,
     couple_channels: bool = True,
     scale_by_keep: bool = True,
-):  # noqa: ANN201  (timm's function has no return annotation)
+) -> torch.Tensor:
     """timm's ``drop_block_2d`` on ``(B, C, H, W)`` input (see the module docstring).
 
     Parameters
@@ -186,8 +186,8 @@ class DropBlock2d(nn.Module):
         inplace: bool = False,
         couple_channels: bool = True,
         scale_by_keep: bool = True,
-        **kwargs,
-    ):
+        **kwargs: object,
+    ) -> None:
         super().__init__()
         self.drop_prob = drop_prob
         self.gamma_scale = gamma_scale
@@ -202,7 +202,7 @@ class DropBlock2d(nn.Module):
                     f"DropBlock2d() got unexpected keyword argument '{name}'", stacklevel=2
                 )
 
-    def forward(self, x):  # noqa: ANN001, ANN201  (timm's signature)
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         """:func:`drop_block_2d` of ``x`` in training mode when ``drop_prob`` is not 0.
 
         Parameters
