@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import Any
 
 from ._validation import check_drop_prob, check_uint, normalize_block_size
 from .config import DropBlockConfig
@@ -57,12 +57,13 @@ def _fixed(name: str) -> property:
 class DropBlockLayer:
     """Mixin with the configuration, ``drop_prob``, ``step`` and repr of a DropBlock layer.
 
-    ``spatial_dims`` (a class attribute) is the number of spatial axes the
-    layer expects, or ``None`` for any number. Subclasses call
-    :meth:`_init_dropblock` once in ``__init__``.
+    ``spatial_dims`` (a class attribute, or an instance attribute set before
+    :meth:`_init_dropblock`) is the number of spatial axes the layer expects,
+    or ``None`` for any number. Subclasses call :meth:`_init_dropblock` once in
+    ``__init__``.
     """
 
-    spatial_dims: ClassVar[int | None] = None
+    spatial_dims: int | None = None
     _dropblock_fixed: DropBlockConfig
 
     def _init_dropblock(
@@ -88,7 +89,8 @@ class DropBlockLayer:
 
     def _load(self, name: str) -> float | int:
         """The value last stored for ``name``, as a Python number."""
-        return getattr(self, f"_dropblock_{name}")
+        value: float | int = getattr(self, f"_dropblock_{name}")
+        return value
 
     # -- the settable values ---------------------------------------------------
 

@@ -206,7 +206,7 @@ def _gap_table(gamma: float) -> tuple[np.ndarray, np.ndarray]:
 
 def _gaps(thresholds: np.ndarray, table: np.ndarray, words: np.ndarray) -> np.ndarray:
     """``#{i : C[i] <= w}`` per word: a table lookup, exact search where ambiguous."""
-    gaps = table[words >> np.uint32(16)]
+    gaps: np.ndarray = table[words >> np.uint32(16)]
     ambiguous = np.flatnonzero(gaps == 255)
     if ambiguous.size:
         gaps[ambiguous] = np.searchsorted(thresholds, words[ambiguous], side="right")

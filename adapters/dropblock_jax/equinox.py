@@ -30,7 +30,7 @@ True
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import equinox as eqx
 import jax
@@ -119,7 +119,8 @@ class DropBlock(eqx.Module):
         )
         self.drop_prob = drop_prob
         self.inference = check_flag(inference, "inference")
-        self.block_size = config.block_size
+        # DropBlockConfig stores block_size as an int or a tuple of ints
+        self.block_size = cast("int | tuple[int, ...]", config.block_size)
         self.spatial_dims = int(spatial_dims)
         self.gamma = config.gamma
         self.seed_region = config.seed_region

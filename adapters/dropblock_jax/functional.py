@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import jax
 import jax.numpy as jnp
@@ -22,13 +22,13 @@ __all__ = ["dropblock"]
 @functools.partial(jax.jit, static_argnames=("drop_prob", "normalize"))
 def _rescaled(x: jax.Array, keep: jax.Array, drop_prob: float, normalize: str) -> jax.Array:
     """The core's ``x * mask * scale`` (scale in float32, float64 for float64 x)."""
-    return apply_mask(x, keep, drop_prob, normalize, xp=jnp)
+    return cast(jax.Array, apply_mask(x, keep, drop_prob, normalize, xp=jnp))
 
 
 @functools.partial(jax.jit, static_argnames=("normalize",))
 def _rescaled_by_array(x: jax.Array, keep: jax.Array, drop: jax.Array, normalize: str) -> jax.Array:
     """:func:`_rescaled` for an array ``drop`` (traced: one compilation)."""
-    return apply_mask(x, keep, drop, normalize, xp=jnp)
+    return cast(jax.Array, apply_mask(x, keep, drop, normalize, xp=jnp))
 
 
 def dropblock(
@@ -142,8 +142,10 @@ def dropblock(
     check_rank(x.shape, spatial_dims, block_size, channels_last)
     plan = plan_for(x.shape, config, channels_last)  # for an array drop: checks only
     if not training or drop is None and config.drop_prob == 0.0:
-        return x
+        return cast(jax.Array, x)
     keep = mask_for(x, plan, config, drop, seed=seed, step=step, replica=replica)
     if drop is None:
-        return _rescaled(x, keep, config.drop_prob, config.normalize)
-    return _rescaled_by_array(x, keep, drop, config.normalize)
+        out = _rescaled(x, keep, config.drop_prob, config.normalize)
+    else:
+        out = _rescaled_by_array(x, keep, drop, config.normalize)
+    return cast(jax.Array, out)  # jax.jit's wrappers return Any

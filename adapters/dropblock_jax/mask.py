@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 import numbers
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import jax
 import jax.numpy as jnp
@@ -67,7 +67,7 @@ def drop_array(drop_prob: Any) -> jax.Array | None:
     """
     if not is_drop_array(drop_prob):
         return None
-    return as_drop_array(drop_prob, xp=jnp)
+    return cast(jax.Array, as_drop_array(drop_prob, xp=jnp))
 
 
 def resolve_seed(seed: Any) -> Any:
@@ -165,14 +165,10 @@ def _counters(seed: Any, step: Any, replica: Any) -> tuple[Any, Any, Any]:
 
 @functools.partial(jax.jit, static_argnames=("plan",))
 def _compiled_mask(plan: MaskPlan, seed: Any, step: Any, replica: Any) -> jax.Array:
-    return sample_planned_mask(
-        plan,
-        seed=seed,
-        step=step,
-        replica=replica,
-        stream="counter",
-        xp=jnp,
+    mask = sample_planned_mask(
+        plan, seed=seed, step=step, replica=replica, stream="counter", xp=jnp
     )
+    return cast(jax.Array, mask)
 
 
 def dense_mask(plan: MaskPlan, *, seed: Any, step: Any, replica: Any) -> jax.Array:
@@ -189,7 +185,7 @@ def dense_mask(plan: MaskPlan, *, seed: Any, step: Any, replica: Any) -> jax.Arr
     >>> bool((m == host_mask(plan, seed=0, step=0, replica=0)).all())
     True
     """
-    return _compiled_mask(plan, *_counters(seed, step, replica))
+    return cast(jax.Array, _compiled_mask(plan, *_counters(seed, step, replica)))
 
 
 @functools.partial(jax.jit, static_argnames=("shape", "config", "channels_last"))
@@ -210,9 +206,10 @@ def _compiled_graph_mask(
         xp=jnp,
         **config.core_kwargs(),
     )
-    return sample_planned_mask(
+    mask = sample_planned_mask(
         plan, seed=seed, step=step, replica=replica, stream="counter", xp=jnp
     )
+    return cast(jax.Array, mask)
 
 
 def graph_mask(
@@ -236,9 +233,10 @@ def graph_mask(
     >>> f(jnp.float32(0.3)).shape, bool(f(jnp.float32(0.0)).all())
     ((1, 2, 9, 9), True)
     """
-    return _compiled_graph_mask(
+    mask = _compiled_graph_mask(
         tuple(shape), config, channels_last, drop, _counters(seed, step, replica)
     )
+    return cast(jax.Array, mask)
 
 
 def mask_for(

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import Any
 
 import keras
 import numpy as np
@@ -46,8 +46,10 @@ def _read(variable: keras.Variable) -> np.ndarray:
     """A variable's value as a NumPy array (TensorFlow's own ``numpy()``: Keras
     3.15's TensorFlow variables trip NumPy 2's ``__array__`` copy check)."""
     if _backend.name() == "tensorflow":
-        return variable.value.numpy()
-    return keras.ops.convert_to_numpy(variable.value)
+        value: np.ndarray = variable.value.numpy()
+    else:
+        value = keras.ops.convert_to_numpy(variable.value)
+    return value
 
 
 def _variable_dtype(kind: str) -> str:
@@ -55,7 +57,7 @@ def _variable_dtype(kind: str) -> str:
     if _backend.name() == "jax":
         import jax
 
-        if not jax.config.jax_enable_x64:
+        if not jax.enable_x64.value:
             return {"float": "float32", "int": "uint32"}[kind]
     return {"float": "float64", "int": "int64"}[kind]
 
@@ -103,8 +105,6 @@ class DropBlockND(keras.layers.Layer, DropBlockLayer):
     >>> tuple(layer(keras.ops.ones((2, 8, 8, 3)), training=True).shape)
     (2, 8, 8, 3)
     """
-
-    spatial_dims: ClassVar[int | None] = None
 
     def __init__(
         self,
@@ -158,7 +158,7 @@ class DropBlockND(keras.layers.Layer, DropBlockLayer):
         variable.assign(value)  # not Constant(value): Keras rounds that through float32
 
     def _load(self, name: str) -> float | int:
-        shadow = getattr(self, f"_dropblock_{name}")
+        shadow: float | int = getattr(self, f"_dropblock_{name}")
         if name == "layer_id":
             return shadow
         stored = _read(getattr(self, f"_{name}_variable"))

@@ -120,7 +120,8 @@ class DropBlockNd(nn.Module, DropBlockLayer):
         self._write_buffer(name)
 
     def _load(self, name: str) -> float | int:
-        return self.__dict__[f"_dropblock_{name}"]
+        value: float | int = self.__dict__[f"_dropblock_{name}"]
+        return value
 
     def _write_buffer(self, name: str) -> None:
         with torch.no_grad():
@@ -135,7 +136,8 @@ class DropBlockNd(nn.Module, DropBlockLayer):
     def _apply(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         """After ``.to()``, ``.half()``, ``.to_empty()`` ...: rewrite the buffers
         from the Python values (``to_empty`` leaves them uninitialised)."""
-        result = super()._apply(fn, *args, **kwargs)
+        # torch leaves Module._apply unannotated (and mypy cannot exempt a super() call).
+        result = super()._apply(fn, *args, **kwargs)  # type: ignore[no-untyped-call]
         for name in ("drop_prob", "step", "layer_id"):
             self._write_buffer(name)
         return result

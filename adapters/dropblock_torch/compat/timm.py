@@ -45,7 +45,9 @@ __all__ = ["DropBlock2d", "drop_block_2d"]
 _REMOVED_ARGUMENTS = frozenset({"batchwise", "fast"})  # timm < 1.0.23
 
 
-def drop_block_2d(
+# timm's signatures, annotations included (tests/adapters/test_torch_compat.py):
+# no return annotation, **kwargs and forward's x unannotated.
+def drop_block_2d(  # type: ignore[no-untyped-def]
     x: torch.Tensor,
     drop_prob: float = 0.1,
     block_size: int = 7,
@@ -163,7 +165,7 @@ class DropBlock2d(nn.Module):
     16.0
     """
 
-    def __init__(
+    def __init__(  # type: ignore[no-untyped-def]
         self,
         drop_prob: float = 0.1,
         block_size: int = 7,
@@ -188,7 +190,7 @@ class DropBlock2d(nn.Module):
                     f"DropBlock2d() got unexpected keyword argument '{name}'", stacklevel=2
                 )
 
-    def forward(self, x):  # noqa: ANN001, ANN201  (timm's signature)
+    def forward(self, x):  # type: ignore[no-untyped-def]  # timm's signature
         """:func:`drop_block_2d` of ``x`` in training mode when ``drop_prob`` is not 0.
 
         Parameters
