@@ -11,10 +11,9 @@ import jax.numpy as jnp
 
 from dropblock_core._validation import check_flag
 from dropblock_core.apply import apply_mask
-from dropblock_core.config import DropBlockConfig, config_arguments
+from dropblock_core.config import config_arguments
 
-from .layout import check_rank
-from .mask import _check_static, drop_array, mask_for, plan_for, resolve_seed
+from .mask import check_call, mask_for
 
 __all__ = ["dropblock"]
 
@@ -128,19 +127,11 @@ def dropblock(
     >>> dropblock(x, 0.1, 7, seed=0, training=False) is x
     True
     """
-    _check_static(block_size, "block_size")
-    drop = drop_array(drop_prob)
-    # An array drop_prob is checked by drop_array; a seed is resolved below.
-    options = config_arguments(locals(), drop_prob=drop_prob if drop is None else 0.0, seed=None)
-    config = DropBlockConfig(**options)
     check_flag(training, "training")
-    seed = resolve_seed(seed)
-    x = x if isinstance(x, jax.Array) else jnp.asarray(x)
-    if not jnp.issubdtype(x.dtype, jnp.floating):
-        raise TypeError(f"x must have a floating dtype, got {x.dtype}")
-    check_flag(channels_last, "channels_last")
-    check_rank(x.shape, spatial_dims, block_size, channels_last)
-    plan = plan_for(x.shape, config, channels_last)  # for an array drop: checks only
+    options = config_arguments(locals())
+    x, config, drop, seed, plan = check_call(
+        x, seed, options, channels_last, spatial_dims, floating=True
+    )
     if not training or drop is None and config.drop_prob == 0.0:
         return cast(jax.Array, x)
     keep = mask_for(x, plan, config, drop, seed=seed, step=step, replica=replica)

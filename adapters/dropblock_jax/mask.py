@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 import numbers
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import jax
 import jax.numpy as jnp
@@ -34,6 +34,8 @@ from .keys import is_key, seed_from_key
 from .layout import check_rank
 
 __all__ = [
+    "Checked",
+    "check_call",
     "dense_mask",
     "drop_array",
     "graph_mask",
@@ -261,6 +263,52 @@ def mask_for(
     return dense_mask(plan, seed=seed, step=step, replica=replica)
 
 
+class Checked(NamedTuple):
+    """The checked arguments of :func:`check_call`."""
+
+    x: jax.Array
+    config: DropBlockConfig
+    drop: jax.Array | None  # an array drop_prob (gamma in the graph), else None
+    seed: Any
+    plan: MaskPlan  # for an array drop: the checks only
+
+
+def check_call(
+    x: Any,
+    seed: Any,
+    options: dict[str, Any],
+    channels_last: Any,
+    spatial_dims: Any,
+    *,
+    floating: bool = False,
+) -> Checked:
+    """The checks :func:`keep_mask` and :func:`dropblock_jax.dropblock` share,
+    in this order: a static ``block_size``, ``drop_prob`` (a float or an
+    array), the options (``options``: the caller's
+    :func:`~dropblock_core.config.config_arguments`), ``seed``, ``x`` (a
+    floating dtype when ``floating``), ``channels_last``, the rank.
+
+    >>> import jax.numpy as jnp
+    >>> call = check_call(jnp.ones((1, 2, 8, 8)), 3, {"drop_prob": 0.1, "block_size": 3},
+    ...                   False, None)
+    >>> call.config.describe(), call.drop, call.seed
+    ('drop_prob=0.1, block_size=3', None, 3)
+    """
+    _check_static(options["block_size"], "block_size")
+    drop_prob = options["drop_prob"]
+    drop = drop_array(drop_prob)  # an array drop_prob is checked here
+    config = DropBlockConfig(
+        **options | {"drop_prob": drop_prob if drop is None else 0.0, "seed": None}
+    )
+    seed = resolve_seed(seed)
+    x = x if isinstance(x, jax.Array) else jnp.asarray(x)
+    if floating and not jnp.issubdtype(x.dtype, jnp.floating):
+        raise TypeError(f"x must have a floating dtype, got {x.dtype}")
+    check_flag(channels_last, "channels_last")
+    check_rank(x.shape, spatial_dims, options["block_size"], channels_last)
+    return Checked(x, config, drop, seed, plan_for(x.shape, config, channels_last))
+
+
 def keep_mask(
     x: Any,
     drop_prob: float | Any,
@@ -309,13 +357,7 @@ def keep_mask(
     >>> bool((m == db.sample_mask(x.shape, 0.2, 3, seed=7, step=1)).all())
     True
     """
-    _check_static(block_size, "block_size")
-    drop = drop_array(drop_prob)
-    seed = resolve_seed(seed)
-    options = config_arguments(locals(), drop_prob=drop_prob if drop is None else 0.0, seed=None)
-    config = DropBlockConfig(**options)
-    x = jnp.asarray(x)
-    check_flag(channels_last, "channels_last")
-    check_rank(x.shape, spatial_dims, block_size, channels_last)
-    plan = plan_for(x.shape, config, channels_last)
+    x, config, drop, seed, plan = check_call(
+        x, seed, config_arguments(locals()), channels_last, spatial_dims
+    )
     return mask_for(x, plan, config, drop, seed=seed, step=step, replica=replica)

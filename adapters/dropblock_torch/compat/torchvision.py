@@ -26,6 +26,8 @@ torch.Size([2, 4, 14, 14])
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from torch import Tensor, nn
 from torch.overrides import handle_torch_function, has_torch_function_unary
 
@@ -38,8 +40,21 @@ __all__ = ["DropBlock2d", "DropBlock3d", "drop_block2d", "drop_block3d"]
 
 
 def _drop_block(
-    input: Tensor, p: float, block_size: int, inplace: bool, eps: float, training: bool, dims: int
+    function: Callable[..., Tensor],
+    dims: int,
+    input: Tensor,
+    p: float,
+    block_size: int,
+    inplace: bool,
+    eps: float,
+    training: bool,
 ) -> Tensor:
+    """The public ``function`` (torchvision's ``drop_block{dims}d``) of its arguments:
+    a ``__torch_function__`` override first, then the checks and the drop."""
+    if has_torch_function_unary(input):
+        return handle_torch_function(
+            function, (input,), input, p, block_size, inplace, eps, training
+        )
     p = check_fraction(p, "p")
     if not isinstance(input, Tensor):
         raise TypeError(f"input must be a torch.Tensor, got {type(input).__name__}")
@@ -107,11 +122,7 @@ def drop_block2d(
     >>> drop_block2d(torch.ones(2, 3, 8, 8), 0.1, 3).shape
     torch.Size([2, 3, 8, 8])
     """
-    if has_torch_function_unary(input):
-        return handle_torch_function(
-            drop_block2d, (input,), input, p, block_size, inplace, eps, training
-        )
-    return _drop_block(input, p, block_size, inplace, eps, training, 2)
+    return _drop_block(drop_block2d, 2, input, p, block_size, inplace, eps, training)
 
 
 def drop_block3d(
@@ -132,11 +143,7 @@ def drop_block3d(
     >>> drop_block3d(torch.ones(1, 2, 4, 4, 4), 0.1, 3).shape
     torch.Size([1, 2, 4, 4, 4])
     """
-    if has_torch_function_unary(input):
-        return handle_torch_function(
-            drop_block3d, (input,), input, p, block_size, inplace, eps, training
-        )
-    return _drop_block(input, p, block_size, inplace, eps, training, 3)
+    return _drop_block(drop_block3d, 3, input, p, block_size, inplace, eps, training)
 
 
 class DropBlock2d(nn.Module):
