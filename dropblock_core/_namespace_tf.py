@@ -97,7 +97,7 @@ _KINDS["integral"] = _KINDS["signed integer"] + _KINDS["unsigned integer"]
 _KINDS["numeric"] = _KINDS["integral"] + _KINDS["real floating"] + _KINDS["complex floating"]
 
 
-def is_tensorflow_array(x: Any) -> bool:
+def is_tensorflow_array(x: Any) -> builtins.bool:
     """Whether ``x`` is a TensorFlow tensor or variable (eager or symbolic)."""
     return isinstance(x, (tf.Tensor, tf.Variable))
 
@@ -121,7 +121,7 @@ def __array_namespace_info__() -> _Info:
     return _Info()
 
 
-def isdtype(dtype: Any, kind: str | Any | tuple) -> bool:
+def isdtype(dtype: Any, kind: str | Any | tuple[Any, ...]) -> builtins.bool:
     """The standard's ``isdtype`` for TensorFlow dtypes.
 
     >>> isdtype(float32, "real floating"), isdtype(uint32, ("bool", "signed integer"))
@@ -131,7 +131,8 @@ def isdtype(dtype: Any, kind: str | Any | tuple) -> bool:
         return builtins.any(isdtype(dtype, k) for k in kind)
     if isinstance(kind, str):
         return tf.as_dtype(dtype) in _KINDS[kind]
-    return tf.as_dtype(dtype) == tf.as_dtype(kind)
+    same: builtins.bool = tf.as_dtype(dtype) == tf.as_dtype(kind)
+    return same
 
 
 def asarray(obj: Any, /, *, dtype: Any = None, device: Any = None, copy: Any = None) -> tf.Tensor:

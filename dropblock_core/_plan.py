@@ -14,7 +14,35 @@ __all__ = ["MaskPlan", "SeedDraw"]
 
 @dataclass(frozen=True)
 class MaskPlan:
-    """Everything about a mask that does not depend on randomness."""
+    """Everything about a mask that does not depend on randomness.
+
+    Made by :func:`dropblock_core.masks.plan_mask`, which checks the values.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        The input's shape, in its physical layout.
+    spatial : tuple of int
+        The input's spatial sizes.
+    block : tuple of int
+        The block's size per spatial axis, clipped to the map.
+    offsets : tuple of int
+        A seed's position inside its block, per spatial axis.
+    grid : tuple of int
+        The seed grid ``(batch', channels', *seed grid)`` in the logical
+        layout, with size 1 along shared axes.
+    gamma : float or 0-d array
+        The seed probability: a Python float, or a 0-d array computed in the
+        graph.
+    channels_last : bool
+        Whether the channel axis of ``shape`` is the last one.
+
+    Examples
+    --------
+    >>> plan = MaskPlan((2, 5, 5, 3), (5, 5), (3, 3), (1, 1), (2, 3, 3, 3), 0.1, True)
+    >>> plan.mask_shape, plan.positions, plan.host_gamma
+    ((2, 5, 5, 3), 54, True)
+    """
 
     shape: tuple[int, ...]  # input shape, physical layout
     spatial: tuple[int, ...]
@@ -44,6 +72,18 @@ class MaskPlan:
     def seedless(self, gamma: float | Any) -> bool:
         """Whether no seed can occur: no position, or a host ``gamma`` of 0.
 
+        Parameters
+        ----------
+        gamma : float or 0-d array
+            The seed probability to test (a 0-d array is never taken as 0).
+
+        Returns
+        -------
+        bool
+            True when the seed grid is empty or ``gamma`` is the float 0.
+
+        Examples
+        --------
         >>> MaskPlan((1, 1, 3), (3,), (1,), (0,), (1, 1, 3), 0.0, False).seedless(0.0)
         True
         """
@@ -54,8 +94,24 @@ class MaskPlan:
 class SeedDraw:
     """The checked randomness of one mask: the stream and its counters.
 
-    ``seed`` is an int in [0, 2**64) or a pair of (possibly traced) 32-bit
-    words; ``step`` and ``replica`` are ints or traced 0-d integer arrays.
+    Made by :func:`dropblock_core.masks.check_draw`, which checks the values.
+
+    Parameters
+    ----------
+    stream : {"counter", "native"}
+        ``"counter"``: the Threefry stream; ``"native"``: NumPy's generator.
+    seed : int, pair of words or 0-d integer array
+        An int in [0, 2**64), a traced 0-d integer array, or a pair of
+        (possibly traced) 32-bit words.
+    step : int or 0-d integer array
+        The training step: an int in [0, 2**32) or a traced 0-d integer array.
+    replica : int or 0-d integer array
+        The replica index: an int in [0, 2**32) or a traced 0-d integer array.
+
+    Examples
+    --------
+    >>> SeedDraw("counter", 7, 0, 0).seed
+    7
     """
 
     stream: str  # "counter" (Threefry) or "native" (NumPy's generator)

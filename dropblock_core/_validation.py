@@ -101,10 +101,10 @@ def check_uint(value: Any, name: str, bits: int) -> int:
     """Return ``value`` as a Python int in [0, 2**bits)."""
     if not _is_int(value):
         raise TypeError(f"{name} must be a non-negative integer, got {value!r}")
-    value = int(value)
-    if not (0 <= value < 2**bits):
-        raise ValueError(f"{name} must be in [0, 2**{bits}), got {value!r}")
-    return value
+    number = int(value)
+    if not (0 <= number < 2**bits):
+        raise ValueError(f"{name} must be in [0, 2**{bits}), got {number!r}")
+    return number
 
 
 def is_traced(value: Any) -> bool:
@@ -202,9 +202,9 @@ def check_input_shape(shape: Any, name: str = "shape") -> tuple[int, ...]:
         )
     if any(s < 0 for s in shape):
         raise ValueError(f"{name} must not contain negative sizes, got {tuple(shape)!r}")
-    shape = tuple(int(s) for s in shape)
-    _check_units(shape, name)
-    return shape
+    sizes = tuple(int(s) for s in shape)
+    _check_units(sizes, name)
+    return sizes
 
 
 def normalize_block_size(block_size: Any, ndim: int) -> tuple[int, ...]:

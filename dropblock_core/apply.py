@@ -72,21 +72,84 @@ def dropblock(
 ) -> Any:
     """DropBlock: zero blocks of ``x`` and rescale the rest.
 
-    ``x`` has shape ``(batch, channels, *spatial)`` (``channels_last=True``:
-    ``(batch, *spatial, channels)``) on any array-API namespace; the result has
-    the same shape, dtype, namespace and device. ``training=False`` or
-    ``drop_prob == 0`` returns ``x`` itself. ``x`` is never modified.
-    ``drop_prob`` may be a 0-d real array of ``x``'s namespace, possibly
-    traced (see :func:`sample_mask`); then ``drop_prob == 0`` gives a mask
-    that keeps everything and an output equal to ``x``.
+    The result has ``x``'s shape, dtype, namespace and device; ``x`` is never
+    modified. The mask is :func:`dropblock_core.sample_mask`'s, whose
+    arguments these are.
 
-    ``normalize``: ``"global"`` (units / kept units over the tensor, the
-    paper), ``"per_sample"``, ``"expected"`` (``1 / (1 - drop_prob)``) or
-    ``"none"``. The scale is computed in float32 or wider; when every unit is
-    dropped the output is zeros, never NaN. ``xp`` is ``x``'s namespace
-    (``None``: detected from ``x``). Other arguments are those of
-    :func:`sample_mask`.
+    Parameters
+    ----------
+    x : array
+        The input, ``(batch, channels, *spatial)`` (``channels_last=True``:
+        ``(batch, *spatial, channels)``) with at least one spatial axis, of a
+        real floating dtype, on any array-API namespace.
+    drop_prob : float or 0-d array
+        The drop probability, in [0, 1): a Python float, or a 0-d real array
+        of ``x``'s namespace, possibly traced (see
+        :func:`dropblock_core.sample_mask`); for an array, ``drop_prob == 0``
+        gives an output equal to ``x``.
+    block_size : int or sequence of int
+        The block's size, >= 1: an int for every spatial axis, or one per
+        axis; a block larger than the map is clipped to the map.
+    training : bool, default True
+        False returns ``x`` itself (as does a float ``drop_prob`` of 0).
+    normalize : {"global", "per_sample", "expected", "none"}, default "global"
+        The rescale of the kept units: ``"global"``, units / kept units over
+        the tensor (the paper); ``"per_sample"``, the same per sample;
+        ``"expected"``, ``1 / (1 - drop_prob)``; ``"none"``, no rescale. The
+        scale is computed in float32 or wider; when every unit is dropped the
+        output is zeros, never NaN.
+    gamma : {"exact", "paper"} or float, default "exact"
+        The seed probability: ``"exact"`` hits ``drop_prob`` in expectation,
+        ``"paper"`` is the paper's formula, a float in [0, 1] is used as it is.
+    seed_region : {"valid", "full"}, default "valid"
+        ``"valid"``: blocks lie inside the map (the paper); ``"full"``: seeds
+        anywhere, blocks clipped to the map.
+    seed : int, pair of words, 0-d integer array or None, default None
+        The seed of the Threefry stream, in [0, 2**64) (see
+        :func:`dropblock_core.sample_mask`); None: a fresh random seed, or
+        NumPy's own generator on NumPy.
+    step : int or 0-d integer array, default 0
+        The training step, in [0, 2**32): one of the two counters of the mask key.
+    replica : int or 0-d integer array, default 0
+        The replica (device) index, in [0, 2**32): the other counter.
+    channels_last : bool, default False
+        Whether the channel axis is the last one.
+    share_channels : bool, default False
+        One mask for all channels of a sample.
+    share_batch : bool, default False
+        One mask for all samples of the batch.
+    stream : {"counter", "native"} or None, default None
+        ``"counter"``: the reproducible Threefry stream (the default when
+        ``seed`` is given); ``"native"``: NumPy's generator (NumPy only, the
+        default there without a seed).
+    xp : module or None, default None
+        ``x``'s array namespace; None: detected from ``x``.
 
+    Returns
+    -------
+    array
+        ``x`` with the dropped blocks exactly 0 and the kept units rescaled;
+        ``x`` itself when ``training=False`` or ``drop_prob`` is the float 0.
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not an array of an array-API namespace or has no real
+        floating dtype, ``training`` or a flag is not a bool, ``drop_prob``
+        is neither a real number nor a 0-d real floating array, ``block_size``
+        is not an int or a sequence of ints, ``seed`` is not an int, a pair
+        of words or a 0-d integer array, or ``step`` or ``replica`` is not an
+        int or a 0-d integer array.
+    ValueError
+        If ``x`` has fewer than three axes, ``drop_prob`` is outside [0, 1),
+        ``block_size`` has a size below 1 or the wrong number of sizes,
+        ``gamma`` is a float outside [0, 1] or an unknown rule,
+        ``normalize``, ``seed_region`` or ``stream`` is not one of its
+        choices, ``stream="native"`` is asked off NumPy, a counter is out of
+        its range, or the seed grid has more than 2**37 positions.
+
+    Examples
+    --------
     >>> import numpy as np
     >>> x = np.ones((2, 4, 14, 14), dtype=np.float32)
     >>> y = dropblock(x, 0.1, 7, seed=0)

@@ -13,6 +13,7 @@ Wall-clock numbers are noisy: read the ratios, which share one process.
 
 from __future__ import annotations
 
+import functools
 import statistics
 import subprocess
 import sys
@@ -89,10 +90,11 @@ def block_size_rows(
     Block sizes are timed round-robin, so drifts of a shared machine hit them alike.
     """
     x = np.random.default_rng(1).standard_normal(shape, dtype=np.float32)
-    calls = {
-        (b, stream): (lambda b=b, kw=kw: dropblock(x, 0.1, b, **kw))
+    streams: tuple[tuple[str, dict[str, Any]], ...] = (("native", {}), ("counter", {"seed": 3}))
+    calls: dict[tuple[int, str], Callable[[], Any]] = {
+        (b, stream): functools.partial(dropblock, x, 0.1, b, **kw)
         for b in blocks
-        for stream, kw in (("native", {}), ("counter", {"seed": 3}))
+        for stream, kw in streams
     }
     times: dict[tuple[int, str], list[float]] = {key: [] for key in calls}
     for fn in calls.values():
@@ -123,7 +125,8 @@ def memory_rows(shapes: Sequence[tuple[int, ...]]) -> list[dict[str, Any]]:
     for shape in shapes:
         x = np.random.default_rng(2).standard_normal(shape, dtype=np.float32)
         row: dict[str, Any] = {"shape": shape}
-        for stream, kwargs in (("native", {}), ("counter", {"seed": 5})):
+        streams: tuple[tuple[str, dict[str, Any]], ...] = (("native", {}), ("counter", {"seed": 5}))
+        for stream, kwargs in streams:
             tracemalloc.start()
             tracemalloc.reset_peak()
             out = dropblock(x, 0.1, 7, **kwargs)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import numbers
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -43,6 +44,20 @@ def config_arguments(arguments: Mapping[str, Any], **overrides: Any) -> dict[str
     ``locals()``): every name of :data:`OPTIONS` found there, ``overrides``
     winning; other names (``x``, ``replica``, ``self``...) are left out.
 
+    Parameters
+    ----------
+    arguments : mapping of str to object
+        The front end's arguments by name, typically its ``locals()``.
+    **overrides
+        Values that replace (or add to) those found in ``arguments``.
+
+    Returns
+    -------
+    dict
+        Keyword arguments for :class:`DropBlockConfig`.
+
+    Examples
+    --------
     >>> def layer(drop_prob, block_size, *, share_batch=False, replica=0):
     ...     return DropBlockConfig(**config_arguments(locals()))
     >>> layer(0.1, 3, share_batch=True).describe()
@@ -104,13 +119,11 @@ class DropBlockConfig:
 
     Examples
     --------
-    >>> cfg = DropBlockConfig(0.1, 7, total_steps=100)
-    >>> cfg.drop_prob_at(50)
-    0.05
+    >>> cfg = DropBlockConfig(0.1, 7, seed=3)
     >>> DropBlockConfig.from_dict(cfg.to_dict()) == cfg
     True
     >>> cfg.describe()
-    'drop_prob=0.1, block_size=7, total_steps=100'
+    'drop_prob=0.1, block_size=7, seed=3'
     """
 
     drop_prob: float
@@ -145,6 +158,13 @@ class DropBlockConfig:
         if self.total_steps < 0:
             raise ValueError(f"total_steps must be >= 0, got {self.total_steps!r}")
         set_(self, "total_steps", int(self.total_steps))
+        if self.total_steps:
+            warnings.warn(
+                "DropBlockConfig(total_steps=...) is deprecated: the schedule is "
+                "dropblock_core.LinearDropSchedule (or a framework's LinearScheduler)",
+                DeprecationWarning,
+                stacklevel=3,
+            )
 
     def drop_prob_at(self, step: int) -> float:
         """The drop probability at training ``step`` (the schedule, if any).

@@ -31,10 +31,10 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import Any
 
 from ._validation import check_drop_prob, check_uint, normalize_block_size
-from .config import DropBlockConfig, config_arguments
+from .config import DropBlockConfig
 from .rng import layer_seed
 
 __all__ = ["DropBlockLayer"]
@@ -57,31 +57,24 @@ def _fixed(name: str) -> property:
 class DropBlockLayer:
     """Mixin with the configuration, ``drop_prob``, ``step`` and repr of a DropBlock layer.
 
-    ``spatial_dims`` (a class attribute) is the number of spatial axes the
-    layer expects, or ``None`` for any number. Subclasses call
-    :meth:`_init_dropblock` once in ``__init__``.
+    ``spatial_dims`` (a class attribute, or an instance attribute set before
+    :meth:`_init_dropblock`) is the number of spatial axes the layer expects,
+    or ``None`` for any number. Subclasses call :meth:`_init_dropblock` once in
+    ``__init__``.
     """
 
-    spatial_dims: ClassVar[int | None] = None
+    spatial_dims: int | None = None
     _dropblock_fixed: DropBlockConfig
 
     def _init_dropblock(
-        self,
-        drop_prob: float,
-        block_size: int | Sequence[int],
-        *,
-        gamma: str | float = "exact",
-        seed_region: str = "valid",
-        normalize: str = "global",
-        share_channels: bool = False,
-        share_batch: bool = False,
-        seed: int | None = None,
+        self, drop_prob: float, block_size: int | Sequence[int], **options: Any
     ) -> None:
         """Validate the configuration and store the initial ``drop_prob``,
-        ``step`` (0) and ``layer_id`` (0)."""
+        ``step`` (0) and ``layer_id`` (0). ``options`` are the keyword options
+        of :class:`DropBlockConfig` (``gamma`` ... ``seed``), which checks them."""
         if self.spatial_dims is not None and not isinstance(block_size, int):
             normalize_block_size(block_size, self.spatial_dims)  # one size per spatial axis
-        config = DropBlockConfig(**config_arguments(locals()))
+        config = DropBlockConfig(drop_prob, block_size, **options)
         object.__setattr__(self, "_dropblock_fixed", config)
         self._store("drop_prob", config.drop_prob)
         self._store("step", 0)
@@ -96,7 +89,8 @@ class DropBlockLayer:
 
     def _load(self, name: str) -> float | int:
         """The value last stored for ``name``, as a Python number."""
-        return getattr(self, f"_dropblock_{name}")
+        value: float | int = getattr(self, f"_dropblock_{name}")
+        return value
 
     # -- the settable values ---------------------------------------------------
 

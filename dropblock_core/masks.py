@@ -66,8 +66,59 @@ def plan_mask(
 ) -> MaskPlan:
     """Validate the parameters and resolve gamma, the block and the seed grid.
 
-    A 0-d array ``drop_prob`` (of ``xp``; ``None``: its own namespace) gives a
-    gamma computed in the graph for ``gamma="exact"``/``"paper"``.
+    Parameters
+    ----------
+    shape : sequence of int
+        The input's shape, ``(batch, channels, *spatial)`` (``(batch,
+        *spatial, channels)`` with ``channels_last=True``), with at least one
+        spatial axis; sizes may be 0.
+    drop_prob : float or 0-d array
+        The drop probability, in [0, 1). A 0-d array (of ``xp``; ``None``: its
+        own namespace) gives a gamma computed in the graph for
+        ``gamma="exact"``/``"paper"``.
+    block_size : int or sequence of int
+        The block's size, >= 1: an int for every spatial axis, or one per
+        axis; clipped to the map.
+    gamma : {"exact", "paper"} or float, default "exact"
+        The seed probability rule, or a seed probability in [0, 1].
+    seed_region : {"valid", "full"}, default "valid"
+        Where seeds sit: blocks inside the map, or anywhere with blocks clipped.
+    channels_last : bool, default False
+        Whether the channel axis of ``shape`` is the last one.
+    share_channels : bool, default False
+        One mask for all channels (the plan's grid has 1 channel).
+    share_batch : bool, default False
+        One mask for all samples (the plan's grid has batch 1).
+    xp : module or None, default None
+        The namespace an array ``drop_prob`` is computed in; None: its own.
+
+    Returns
+    -------
+    MaskPlan
+        The input shape, the clipped block, the seed offsets, the seed grid
+        and gamma (a Python float, or a 0-d array for an array ``drop_prob``).
+
+    Raises
+    ------
+    TypeError
+        If ``shape`` is not a sequence of ints, ``drop_prob`` is neither a
+        real number nor a 0-d real floating array, ``gamma`` is neither a
+        rule name nor a real number, ``block_size`` is not an int or a
+        sequence of ints, or a flag is not a bool.
+    ValueError
+        If ``shape`` has fewer than three axes or a negative size,
+        ``drop_prob`` is outside [0, 1), ``gamma`` is a float outside [0, 1]
+        or an unknown rule, ``seed_region`` is not one of its choices,
+        ``block_size`` has a size below 1 or the wrong number of sizes, or
+        the seed grid has more than 2**37 positions.
+
+    Examples
+    --------
+    >>> plan = plan_mask((2, 3, 14, 14), 0.1, 7, share_channels=True)
+    >>> plan.block, plan.grid, plan.mask_shape
+    ((7, 7), (2, 1, 8, 8), (2, 1, 14, 14))
+    >>> round(plan.gamma, 6)
+    0.006764
     """
     shape = check_input_shape(shape)
     if is_drop_array(drop_prob):
@@ -148,32 +199,79 @@ def sample_mask(
 ) -> Any:
     """Boolean **keep** mask (True = kept) for an input of ``shape``.
 
-    ``shape`` is ``(batch, channels, *spatial)`` (``(batch, *spatial,
-    channels)`` with ``channels_last=True``). The mask has size 1 along the
-    batch axis with ``share_batch=True`` and along the channel axis with
-    ``share_channels=True``, so it broadcasts against the input.
-
-    ``drop_prob`` is a Python float, or a 0-d real floating array (of ``xp``;
-    with ``xp=None``, of its own namespace), possibly traced (``jax.jit``,
-    ``torch.compile``): gamma and the gap thresholds are then computed in the
-    graph (:mod:`dropblock_core.graph_gamma`), so a changing ``drop_prob``
-    does not recompile. Concrete arrays are range-checked; traced ones cannot
-    be. The in-graph gamma agrees with the host's to rounding, so masks may
-    differ from those of the same Python float in rare words.
-
-    ``gamma`` is ``"exact"`` (hits ``drop_prob`` in expectation), ``"paper"``
-    or a seed probability. ``seed_region`` is ``"valid"`` (blocks inside the
-    map) or ``"full"`` (seeds anywhere, blocks clipped). A block larger than
-    the map is clipped to the map.
-
     ``stream="counter"`` (the default whenever ``seed`` is given) draws seeds
     from the reproducible Threefry stream: the same ``seed``, ``step``,
     ``replica`` and parameters give the same bits on every namespace.
-    ``stream="native"`` (NumPy only; the default for NumPy without a seed)
-    uses NumPy's own generator. ``seed``, ``step`` and ``replica`` are ints
-    or 0-d integer arrays, range-checked alike; only a traced array (under
-    ``jax.jit``, ``torch.compile``) cannot be checked, and is used modulo 2**32.
+    ``seed``, ``step`` and ``replica`` given as ints or 0-d integer arrays are
+    range-checked alike; only a traced array (under ``jax.jit``,
+    ``torch.compile``) cannot be checked, and is used modulo 2**32.
 
+    Parameters
+    ----------
+    shape : sequence of int
+        The input's shape, ``(batch, channels, *spatial)`` (``(batch,
+        *spatial, channels)`` with ``channels_last=True``), with at least one
+        spatial axis.
+    drop_prob : float or 0-d array
+        The drop probability, in [0, 1): a Python float, or a 0-d real
+        floating array (of ``xp``; with ``xp=None``, of its own namespace),
+        possibly traced (``jax.jit``, ``torch.compile``). For an array, gamma
+        and the gap thresholds are computed in the graph
+        (:mod:`dropblock_core.graph_gamma`), so a changing ``drop_prob`` does
+        not recompile; concrete arrays are range-checked, traced ones cannot
+        be. The in-graph gamma agrees with the host's to rounding, so masks
+        may differ from those of the same Python float in rare words.
+    block_size : int or sequence of int
+        The block's size, >= 1: an int for every spatial axis, or one per
+        axis; a block larger than the map is clipped to the map.
+    gamma : {"exact", "paper"} or float, default "exact"
+        ``"exact"`` hits ``drop_prob`` in expectation, ``"paper"`` is the
+        paper's formula, a float in [0, 1] is the seed probability itself.
+    seed_region : {"valid", "full"}, default "valid"
+        ``"valid"``: blocks inside the map; ``"full"``: seeds anywhere,
+        blocks clipped.
+    seed : int, pair of words, 0-d integer array or None, default None
+        The seed, in [0, 2**64): an int, a 0-d integer array, or a pair
+        ``(low, high)`` of 32-bit words (ints or 0-d integer arrays, e.g. a
+        traced JAX key). None: a fresh random seed (or NumPy's generator).
+    step : int or 0-d integer array, default 0
+        The training step, in [0, 2**32).
+    replica : int or 0-d integer array, default 0
+        The replica (device) index, in [0, 2**32).
+    channels_last : bool, default False
+        Whether the channel axis of ``shape`` is the last one.
+    share_channels : bool, default False
+        One mask for all channels: the mask has size 1 along the channel axis.
+    share_batch : bool, default False
+        One mask for all samples: the mask has size 1 along the batch axis.
+    stream : {"counter", "native"} or None, default None
+        ``"counter"``: the Threefry stream; ``"native"``: NumPy's own
+        generator (NumPy only; the default there without a seed).
+    device : device or None, default None
+        Where the mask is made (NumPy: None or ``"cpu"``).
+    xp : module or None, default None
+        The namespace of the mask; None: that of an array ``drop_prob``, else
+        NumPy.
+
+    Returns
+    -------
+    array
+        The boolean keep-mask (True = kept), of shape ``shape`` with size 1
+        along shared axes, so it broadcasts against the input.
+
+    Raises
+    ------
+    TypeError
+        As :func:`plan_mask`, or if ``seed`` is not an int, a pair of words
+        or a 0-d integer array, or ``step`` or ``replica`` is not an int or a
+        0-d integer array.
+    ValueError
+        As :func:`plan_mask`, or if ``stream`` is not one of its choices,
+        ``stream="native"`` is asked off NumPy, ``device`` is not the CPU on
+        NumPy, or a counter is out of its range.
+
+    Examples
+    --------
     >>> m = sample_mask((2, 3, 14, 14), 0.1, 7, seed=0)
     >>> m.shape, m.dtype
     ((2, 3, 14, 14), dtype('bool'))
@@ -251,9 +349,50 @@ def check_draw(
     device: Any = None,
     xp: ModuleType,
 ) -> SeedDraw:
-    """Check the randomness of a mask for ``path``: the stream (``"native"``
-    by default where the path has one and no seed is given), the device, and
-    ``seed`` (a fresh random one when ``None``), ``step`` and ``replica``."""
+    """Check the randomness of a mask for ``path``.
+
+    Parameters
+    ----------
+    path : MaskPath
+        The namespace's mask path (:func:`dropblock_core._dispatch.mask_path`).
+    seed : int, pair of words, 0-d integer array or None
+        The seed, as for :func:`sample_mask`; None: a fresh random one.
+    step : int or 0-d integer array
+        The training step, in [0, 2**32).
+    replica : int or 0-d integer array
+        The replica index, in [0, 2**32).
+    stream : {"counter", "native"} or None
+        The seed stream; None: ``"native"`` where the path has one and no
+        seed is given, else ``"counter"``.
+    device : device or None, default None
+        The device the mask is made on, checked by ``path``.
+    xp : module
+        The array namespace (named in the error for ``stream="native"``).
+
+    Returns
+    -------
+    SeedDraw
+        The stream and the checked counters: concrete values as Python ints
+        (a pair of concrete words as one 64-bit seed), traced ones as they are.
+
+    Raises
+    ------
+    ValueError
+        If ``stream`` is not one of its choices, ``"native"`` is asked of a
+        path without it, ``device`` is not one of the path's, or ``seed``,
+        ``step`` or ``replica`` is out of its range.
+    TypeError
+        If ``seed`` is not an int, a pair of words or a 0-d integer array, or
+        ``step`` or ``replica`` is not an int or a 0-d integer array.
+
+    Examples
+    --------
+    >>> from dropblock_core._dispatch import mask_path
+    >>> from dropblock_core._namespace import default_namespace
+    >>> xp = default_namespace()
+    >>> check_draw(mask_path(xp), seed=(5, 1), step=2, replica=0, stream=None, xp=xp)
+    SeedDraw(stream='counter', seed=4294967301, step=2, replica=0)
+    """
     if stream is None:
         stream = "native" if seed is None and path.native_stream else "counter"
     check_choice(stream, STREAMS, "stream")
@@ -281,10 +420,33 @@ def draw_seeds(
     device: Any = None,
     xp: ModuleType | None = None,
 ) -> Any:
-    """The seeds of a mask, as the namespace's path draws them: sorted flat
-    indices into the seed grid on NumPy (empty when no seed can occur), a
-    boolean indicator over it elsewhere. :func:`expand_seeds` reads them.
+    """The seeds of a mask, as the namespace's path draws them.
 
+    Parameters
+    ----------
+    plan : MaskPlan
+        The mask's plan (:func:`plan_mask`).
+    seed, step, replica, stream, device
+        As for :func:`sample_mask`, checked by :func:`check_draw`.
+    xp : module or None, default None
+        The namespace to draw on; None: NumPy.
+
+    Returns
+    -------
+    array
+        Sorted flat indices into the seed grid on NumPy (empty when no seed
+        can occur), a boolean indicator over it elsewhere;
+        :func:`expand_seeds` reads them.
+
+    Raises
+    ------
+    ValueError
+        As :func:`check_draw`.
+    TypeError
+        As :func:`check_draw`, or if ``xp`` is not an array namespace.
+
+    Examples
+    --------
     >>> plan = plan_mask((1, 1, 9, 9), 0.3, 3)
     >>> draw_seeds(plan, seed=0, step=0, replica=0, stream="counter").tolist()
     [39, 41]
@@ -300,6 +462,23 @@ def draw_seeds(
 def expand_seeds(plan: MaskPlan, seeds: Any, *, xp: ModuleType | None = None) -> Any:
     """The keep-mask of the seeds returned by :func:`draw_seeds` on ``xp``.
 
+    Parameters
+    ----------
+    plan : MaskPlan
+        The plan the seeds were drawn for.
+    seeds : array
+        :func:`draw_seeds`'s result on the same namespace.
+    xp : module or None, default None
+        The namespace of ``seeds``; None: NumPy.
+
+    Returns
+    -------
+    array
+        The boolean keep-mask of shape ``plan.mask_shape``: False inside each
+        seed's block.
+
+    Examples
+    --------
     >>> plan = plan_mask((1, 1, 4), 0.3, 2, gamma=0.5)
     >>> import numpy as np
     >>> expand_seeds(plan, np.array([1])).tolist()

@@ -61,6 +61,19 @@ LAYER_TAG = 0x4C415952  # "LAYR": the second counter word of a layer seed
 def gap_thresholds(gamma: float) -> np.ndarray:
     """``C[i] = P(gap <= i) * 2**32`` as ``uint32``, for ``i = 0..31``.
 
+    Parameters
+    ----------
+    gamma : float
+        The seed probability, in [0, 1] (not checked here).
+
+    Returns
+    -------
+    numpy.ndarray
+        The 32 thresholds, non-decreasing, capped at ``2**32 - 1`` (all of
+        them for ``gamma >= 1``), computed in double precision.
+
+    Examples
+    --------
     >>> gap_thresholds(0.5)[:3].tolist()
     [2147483648, 3221225472, 3758096384]
     """
@@ -82,6 +95,24 @@ def mask_key(
     also be a pair ``(low, high)`` of words: the base key itself, the same as
     the seed ``low + high * 2**32``.
 
+    Parameters
+    ----------
+    seed : int, pair of words or integer array
+        The seed, in [0, 2**64), or the pair ``(low, high)`` of its words.
+    step : int or integer array, default 0
+        The first counter word.
+    replica : int or integer array, default 0
+        The second counter word.
+    xp : module or None, default None
+        The namespace of array arguments; needed when one is not a Python int.
+
+    Returns
+    -------
+    tuple
+        The two 32-bit words of ``K``: Python ints, or 0-d word arrays of ``xp``.
+
+    Examples
+    --------
     >>> [hex(k) for k in mask_key(0, 0, 0)]
     ['0x6b200159', '0x99ba4efe']
     >>> mask_key((5, 1), 2, 0) == mask_key(5 + 2**32, 2, 0)
@@ -120,6 +151,27 @@ def layer_seed(seed: int, layer_id: int) -> int:
     seed // 2**32), (i, 0x4C415952))``. Layers given one seed thus draw
     independent masks.
 
+    Parameters
+    ----------
+    seed : int
+        The model's seed, in [0, 2**64).
+    layer_id : int
+        The layer's number, in [0, 2**32).
+
+    Returns
+    -------
+    int
+        The layer's seed, in [0, 2**64).
+
+    Raises
+    ------
+    TypeError
+        If ``seed`` or ``layer_id`` is not an int.
+    ValueError
+        If ``seed`` or ``layer_id`` is out of its range.
+
+    Examples
+    --------
     >>> layer_seed(7, 0)
     7
     >>> hex(layer_seed(0, 1))
@@ -154,7 +206,7 @@ def _gap_table(gamma: float) -> tuple[np.ndarray, np.ndarray]:
 
 def _gaps(thresholds: np.ndarray, table: np.ndarray, words: np.ndarray) -> np.ndarray:
     """``#{i : C[i] <= w}`` per word: a table lookup, exact search where ambiguous."""
-    gaps = table[words >> np.uint32(16)]
+    gaps: np.ndarray = table[words >> np.uint32(16)]
     ambiguous = np.flatnonzero(gaps == 255)
     if ambiguous.size:
         gaps[ambiguous] = np.searchsorted(thresholds, words[ambiguous], side="right")
@@ -162,7 +214,30 @@ def _gaps(thresholds: np.ndarray, table: np.ndarray, words: np.ndarray) -> np.nd
 
 
 def seed_indices_numpy(key: tuple[int, int], gamma: float, total: int) -> np.ndarray:
-    """Sorted flat indices of the seeds among ``total`` positions (NumPy, sparse)."""
+    """Sorted flat indices of the seeds among ``total`` positions (NumPy, sparse).
+
+    Only groups that still need a word are evaluated; the bits are those of
+    the dense :func:`seed_bits`.
+
+    Parameters
+    ----------
+    key : tuple of int
+        The mask key ``K`` (:func:`mask_key`).
+    gamma : float
+        The seed probability, in [0, 1].
+    total : int
+        The number of positions (the flattened seed grid).
+
+    Returns
+    -------
+    numpy.ndarray
+        The seeds' positions, sorted, ``int64``.
+
+    Examples
+    --------
+    >>> seed_indices_numpy(mask_key(0, 0, 0), 0.1, 100).tolist()
+    [36, 37, 47, 69, 72, 79, 80, 98]
+    """
     thresholds, table = _gap_table(gamma)
     last = thresholds[-1]
     groups = np.arange(-(-total // GROUP), dtype=np.uint32)
@@ -212,6 +287,35 @@ def seed_bits(
     operations: eager arrays draw words round by round and stop once no
     group needs another; lazy arrays draw all 32 rounds in one vectorised
     call (a static shape, one small graph). All give the same bits.
+
+    Parameters
+    ----------
+    key : tuple
+        The mask key ``K``: Python ints or 0-d word arrays of ``xp``.
+    gamma : float or 0-d array
+        The seed probability, in [0, 1]: a Python float (thresholds from the
+        host) or a 0-d array, possibly traced (thresholds in the graph).
+    total : int
+        The number of positions (the flattened seed grid).
+    device : device or None, default None
+        Where the indicator is made.
+    group_bits : GroupBits or None, default None
+        The namespace's native seed loop; None: standard operations.
+    xp : module
+        The array namespace to compute in.
+
+    Returns
+    -------
+    array
+        Boolean, shape ``(total,)``: True at the seeds.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from dropblock_core._namespace import default_namespace
+    >>> bits = seed_bits(mask_key(0, 0, 0), 0.1, 100, xp=default_namespace())
+    >>> np.flatnonzero(bits).tolist()  # the same as seed_indices_numpy
+    [36, 37, 47, 69, 72, 79, 80, 98]
     """
     word = word_dtype(xp)
     n_groups = -(-total // GROUP)
@@ -237,7 +341,31 @@ def seed_bits(
 def gaps(words: Any, thresholds: Any, *, xp: ModuleType) -> Any:
     """``#{i : C[i] <= w}`` per word, as ``int32``: a binary search where the
     namespace has one, 32 fused comparisons on JAX (XLA lowers searchsorted
-    to a sequential scan) and on namespaces without ``searchsorted``."""
+    to a sequential scan) and on namespaces without ``searchsorted``.
+
+    Parameters
+    ----------
+    words : array
+        The words, of ``xp``'s word dtype.
+    thresholds : array
+        The 32 thresholds ``C`` (:func:`gap_thresholds`), as words of ``xp``.
+    xp : module
+        The array namespace.
+
+    Returns
+    -------
+    array
+        ``int32`` gaps in ``0..32``, of ``words``' shape.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from dropblock_core._namespace import default_namespace
+    >>> xp = default_namespace()
+    >>> words = xp.asarray([0, 2**31, 3 * 2**30, 2**32 - 1], dtype=xp.uint32)
+    >>> gaps(words, xp.asarray(gap_thresholds(0.5)), xp=xp).tolist()
+    [0, 1, 2, 32]
+    """
     if is_jax_namespace(xp) or not hasattr(xp, "searchsorted"):
         return xp.sum(xp.astype(words[..., None] >= thresholds, xp.int32), axis=-1, dtype=xp.int32)
     flat = xp.searchsorted(thresholds, xp.reshape(words, (-1,)), side="right")
@@ -248,7 +376,36 @@ def bits_all_rounds(
     key: tuple[Any, Any], thresholds: Any, groups: Any, *, device: Any = None, xp: ModuleType
 ) -> Any:
     """Seed bits of every group from all 32 words at once: positions are the
-    cumulative sums of (gap + 1), and a round counts while its position < 32."""
+    cumulative sums of (gap + 1), and a round counts while its position < 32.
+
+    Parameters
+    ----------
+    key : tuple
+        The mask key ``K``: Python ints or 0-d word arrays of ``xp``.
+    thresholds : array
+        The 32 thresholds, as words of ``xp``.
+    groups : array
+        The group numbers, 1-d, of ``xp``'s word dtype.
+    device : device or None, default None
+        Where intermediate arrays are made.
+    xp : module
+        The array namespace.
+
+    Returns
+    -------
+    array
+        One word per group: bit ``j`` set where position ``j`` is a seed.
+
+    Examples
+    --------
+    >>> from dropblock_core._namespace import default_namespace
+    >>> xp = default_namespace()
+    >>> groups = xp.arange(2, dtype=xp.uint32)
+    >>> thresholds = xp.asarray(gap_thresholds(0.5))
+    >>> bits = bits_all_rounds(mask_key(0), thresholds, groups, xp=xp)
+    >>> [hex(b) for b in bits.tolist()]
+    ['0x478815e0', '0xe1ff858b']
+    """
     word = groups.dtype
     pairs = xp.arange(GROUP // 2, dtype=word, device=device)
     c0 = xp.broadcast_to(groups[:, None], (groups.shape[0], GROUP // 2))
@@ -268,7 +425,32 @@ def bits_all_rounds(
 def initial_state(
     n_groups: int | Any, word: Any, *, device: Any = None, xp: ModuleType
 ) -> tuple[Any, Any, Any]:
-    """``(pos, bits, alive)`` before the first round: position -1, no seed, all alive."""
+    """``(pos, bits, alive)`` before the first round: position -1, no seed, all alive.
+
+    Parameters
+    ----------
+    n_groups : int
+        The number of groups.
+    word : dtype
+        The word dtype of ``bits``.
+    device : device or None, default None
+        Where the arrays are made.
+    xp : module
+        The array namespace.
+
+    Returns
+    -------
+    tuple of array
+        ``pos`` (``int32``, all -1), ``bits`` (``word``, all 0) and ``alive``
+        (bool, all True), each of shape ``(n_groups,)``.
+
+    Examples
+    --------
+    >>> from dropblock_core._namespace import default_namespace
+    >>> xp = default_namespace()
+    >>> [a.tolist() for a in initial_state(2, xp.uint32, xp=xp)]
+    [[-1, -1], [0, 0], [True, True]]
+    """
     pos = xp.full((n_groups,), -1, dtype=xp.int32, device=device)
     bits = xp.zeros((n_groups,), dtype=word, device=device)
     return pos, bits, xp.ones((n_groups,), dtype=xp.bool, device=device)
@@ -278,7 +460,35 @@ def take_round(
     words: Any, thresholds: Any, state: tuple[Any, ...], *, xp: ModuleType
 ) -> tuple[Any, Any, Any]:
     """One round of every group: advance by ``1 + gap``; a position < 32 of a
-    live group is a seed; the group stays alive while a later bit remains."""
+    live group is a seed; the group stays alive while a later bit remains.
+
+    Parameters
+    ----------
+    words : array
+        This round's word of each group.
+    thresholds : array
+        The 32 thresholds, as words of ``xp``.
+    state : tuple of array
+        ``(pos, bits, alive)`` after the previous round (:func:`initial_state`).
+    xp : module
+        The array namespace.
+
+    Returns
+    -------
+    tuple of array
+        The new ``(pos, bits, alive)``.
+
+    Examples
+    --------
+    >>> from dropblock_core._namespace import default_namespace
+    >>> xp = default_namespace()
+    >>> state = initial_state(2, xp.uint32, xp=xp)
+    >>> words = xp.asarray([0, 2**31], dtype=xp.uint32)  # gaps 0 and 1 at gamma 0.5
+    >>> thresholds = xp.asarray(gap_thresholds(0.5))
+    >>> pos, bits, alive = take_round(words, thresholds, state, xp=xp)
+    >>> pos.tolist(), bits.tolist(), alive.tolist()
+    ([0, 1], [1, 2], [True, True])
+    """
     pos, bits, alive = state
     pos = pos + 1 + gaps(words, thresholds, xp=xp)
     hit = alive & (pos < GROUP)
@@ -292,7 +502,36 @@ def bits_round_by_round(
     key: tuple[Any, Any], thresholds: Any, groups: Any, *, device: Any = None, xp: ModuleType
 ) -> Any:
     """Seed bits drawing one word pair at a time, stopping when every group is
-    done (eager: reads ``any(alive)`` on the host)."""
+    done (eager: reads ``any(alive)`` on the host).
+
+    Parameters
+    ----------
+    key : tuple
+        The mask key ``K``: Python ints or 0-d word arrays of ``xp``.
+    thresholds : array
+        The 32 thresholds, as words of ``xp``.
+    groups : array
+        The group numbers, 1-d, of ``xp``'s word dtype.
+    device : device or None, default None
+        Where intermediate arrays are made.
+    xp : module
+        The array namespace (eager).
+
+    Returns
+    -------
+    array
+        One word per group, the same as :func:`bits_all_rounds`'s.
+
+    Examples
+    --------
+    >>> from dropblock_core._namespace import default_namespace
+    >>> xp = default_namespace()
+    >>> groups = xp.arange(2, dtype=xp.uint32)
+    >>> thresholds = xp.asarray(gap_thresholds(0.5))
+    >>> bits = bits_round_by_round(mask_key(0), thresholds, groups, xp=xp)
+    >>> [hex(b) for b in bits.tolist()]
+    ['0x478815e0', '0xe1ff858b']
+    """
     state = initial_state(groups.shape[0], groups.dtype, device=device, xp=xp)
     for pair in range(GROUP // 2):
         counter = xp.full(groups.shape, pair, dtype=groups.dtype, device=device)

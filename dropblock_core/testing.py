@@ -512,8 +512,7 @@ def dropblock_cases(
     """
     st = _strategies()
 
-    @st.composite
-    def build(draw: Any) -> DropBlockCase:
+    def build(draw: Callable[[Any], Any]) -> DropBlockCase:
         spatial = draw(spatial_shapes(ndim=ndim, max_side=max_side))
         block = draw(block_sizes(spatial, odd=odd_blocks, per_axis=per_axis_blocks))
         drop = draw(drop_probs(min_value=min_drop, max_value=max_drop))
@@ -523,4 +522,4 @@ def dropblock_cases(
         shape = (batch, *spatial, channels) if last else (batch, channels, *spatial)
         return DropBlockCase(shape, drop, block, last)
 
-    return build()
+    return st.composite(build)()

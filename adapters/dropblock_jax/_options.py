@@ -15,11 +15,14 @@ from typing import Any
 import jax
 
 from dropblock_core._validation import check_drop_prob, normalize_block_size
-from dropblock_core.config import DropBlockConfig
+from dropblock_core.config import OPTIONS, DropBlockConfig
 
 from .layout import check_spatial_dims
 
-__all__ = ["checked_config", "is_static_number"]
+__all__ = ["checked_config", "is_static_number", "mask_options"]
+
+# The core's options a module keeps as fields of the same names.
+_MASK_OPTIONS = tuple(name for name in OPTIONS if name not in ("drop_prob", "block_size", "seed"))
 
 
 def is_static_number(value: Any) -> bool:
@@ -60,3 +63,15 @@ def checked_config(
     else:
         raise TypeError(f"drop_prob must be a float or a 0-d float array, got {drop_prob!r}")
     return DropBlockConfig(value, block_size, **options)
+
+
+def mask_options(module: Any) -> dict[str, Any]:
+    """The core's options (``gamma``, ``seed_region``, ``normalize``,
+    ``share_channels``, ``share_batch``) among ``module``'s fields, by name.
+
+    >>> class Module:
+    ...     gamma, normalize = "paper", "none"
+    >>> mask_options(Module())
+    {'gamma': 'paper', 'normalize': 'none'}
+    """
+    return {name: getattr(module, name) for name in _MASK_OPTIONS if hasattr(module, name)}

@@ -30,14 +30,14 @@ True
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import equinox as eqx
 import jax
 
 from dropblock_core._validation import check_flag
 
-from ._options import checked_config, is_static_number
+from ._options import checked_config, is_static_number, mask_options
 from .functional import dropblock
 from .layout import axis_names
 
@@ -64,17 +64,8 @@ class DropBlock(eqx.Module):
     spatial_dims : int, default 2
         The number of spatial axes; ``x`` is one sample ``(channels,
         *spatial)``.
-    gamma : {"exact", "paper"} or float, default "exact"
-        The seed probability: exact (the drop rate is ``drop_prob`` in
-        expectation), the paper's formula, or a given value.
-    seed_region : {"valid", "full"}, default "valid"
-        Seeds where whole blocks fit (the paper), or anywhere with blocks
-        centred and clipped.
-    normalize : {"global", "per_sample", "expected", "none"}, default "global"
-        How kept units are rescaled: by the kept fraction of the batch, of each
-        sample, by ``1 / (1 - expected rate)``, or not at all.
-    share_channels : bool, default False
-        One mask for all channels of a sample.
+    gamma, seed_region, normalize, share_channels
+        The options of :class:`dropblock_core.DropBlockConfig`.
 
     Raises
     ------
@@ -128,7 +119,8 @@ class DropBlock(eqx.Module):
         )
         self.drop_prob = drop_prob
         self.inference = check_flag(inference, "inference")
-        self.block_size = config.block_size
+        # DropBlockConfig stores block_size as an int or a tuple of ints
+        self.block_size = cast("int | tuple[int, ...]", config.block_size)
         self.spatial_dims = int(spatial_dims)
         self.gamma = config.gamma
         self.seed_region = config.seed_region
@@ -166,9 +158,6 @@ class DropBlock(eqx.Module):
             self.block_size,
             seed=key,
             spatial_dims=self.spatial_dims,
-            gamma=self.gamma,
-            seed_region=self.seed_region,
-            normalize=self.normalize,
-            share_channels=self.share_channels,
+            **mask_options(self),
         )
         return y[0]

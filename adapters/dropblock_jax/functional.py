@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import jax
 import jax.numpy as jnp
 
 from dropblock_core._validation import check_flag
 from dropblock_core.apply import apply_mask
-from dropblock_core.config import DropBlockConfig, config_arguments
+from dropblock_core.config import config_arguments
 
-from .layout import check_rank
-from .mask import _check_static, drop_array, mask_for, plan_for, resolve_seed
+from .mask import check_call, mask_for
 
 __all__ = ["dropblock"]
 
@@ -22,13 +21,13 @@ __all__ = ["dropblock"]
 @functools.partial(jax.jit, static_argnames=("drop_prob", "normalize"))
 def _rescaled(x: jax.Array, keep: jax.Array, drop_prob: float, normalize: str) -> jax.Array:
     """The core's ``x * mask * scale`` (scale in float32, float64 for float64 x)."""
-    return apply_mask(x, keep, drop_prob, normalize, xp=jnp)
+    return cast(jax.Array, apply_mask(x, keep, drop_prob, normalize, xp=jnp))
 
 
 @functools.partial(jax.jit, static_argnames=("normalize",))
 def _rescaled_by_array(x: jax.Array, keep: jax.Array, drop: jax.Array, normalize: str) -> jax.Array:
     """:func:`_rescaled` for an array ``drop`` (traced: one compilation)."""
-    return apply_mask(x, keep, drop, normalize, xp=jnp)
+    return cast(jax.Array, apply_mask(x, keep, drop, normalize, xp=jnp))
 
 
 def dropblock(
@@ -95,19 +94,8 @@ def dropblock(
     spatial_dims : int, optional
         The number of spatial axes (else a tuple ``block_size`` gives it, else
         ``x.ndim - 2``).
-    gamma : {"exact", "paper"} or float, default "exact"
-        The seed probability: exact (the drop rate is ``drop_prob`` in
-        expectation), the paper's formula, or a given value.
-    seed_region : {"valid", "full"}, default "valid"
-        Seeds where whole blocks fit (the paper), or anywhere with blocks
-        centred and clipped.
-    normalize : {"global", "per_sample", "expected", "none"}, default "global"
-        How kept units are rescaled: by the kept fraction of the batch, of each
-        sample, by ``1 / (1 - expected rate)``, or not at all.
-    share_channels : bool, default False
-        One mask for all channels of a sample.
-    share_batch : bool, default False
-        One mask for all samples of the batch.
+    gamma, seed_region, normalize, share_channels, share_batch
+        The options of :class:`dropblock_core.DropBlockConfig`.
 
     Returns
     -------
@@ -139,22 +127,16 @@ def dropblock(
     >>> dropblock(x, 0.1, 7, seed=0, training=False) is x
     True
     """
-    _check_static(block_size, "block_size")
-    drop = drop_array(drop_prob)
-    # An array drop_prob is checked by drop_array; a seed is resolved below.
-    options = config_arguments(locals(), drop_prob=drop_prob if drop is None else 0.0, seed=None)
-    config = DropBlockConfig(**options)
     check_flag(training, "training")
-    seed = resolve_seed(seed)
-    x = x if isinstance(x, jax.Array) else jnp.asarray(x)
-    if not jnp.issubdtype(x.dtype, jnp.floating):
-        raise TypeError(f"x must have a floating dtype, got {x.dtype}")
-    check_flag(channels_last, "channels_last")
-    check_rank(x.shape, spatial_dims, block_size, channels_last)
-    plan = plan_for(x.shape, config, channels_last)  # for an array drop: checks only
+    options = config_arguments(locals())
+    x, config, drop, seed, plan = check_call(
+        x, seed, options, channels_last, spatial_dims, floating=True
+    )
     if not training or drop is None and config.drop_prob == 0.0:
-        return x
+        return cast(jax.Array, x)
     keep = mask_for(x, plan, config, drop, seed=seed, step=step, replica=replica)
     if drop is None:
-        return _rescaled(x, keep, config.drop_prob, config.normalize)
-    return _rescaled_by_array(x, keep, drop, config.normalize)
+        out = _rescaled(x, keep, config.drop_prob, config.normalize)
+    else:
+        out = _rescaled_by_array(x, keep, drop, config.normalize)
+    return cast(jax.Array, out)  # jax.jit's wrappers return Any

@@ -22,7 +22,7 @@ __all__ = ["is_key", "seed_from_key"]
 
 def _is_typed_key(value: Any) -> bool:
     dtype = getattr(value, "dtype", None)
-    return dtype is not None and jax.dtypes.issubdtype(dtype, jax.dtypes.prng_key)
+    return dtype is not None and jnp.issubdtype(dtype, jax.dtypes.prng_key)
 
 
 def _is_raw_key(value: Any) -> bool:

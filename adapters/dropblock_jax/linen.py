@@ -35,7 +35,7 @@ import jax
 
 from dropblock_core._validation import check_flag
 
-from ._options import checked_config
+from ._options import checked_config, mask_options
 from .functional import dropblock
 
 __all__ = ["DropBlock"]
@@ -73,19 +73,8 @@ class DropBlock(nn.Module):
     rng_collection : str, default "dropout"
         The collection ``make_rng`` draws the key from, unless the call passes
         ``rng``.
-    gamma : {"exact", "paper"} or float, default "exact"
-        The seed probability: exact (the drop rate is ``drop_prob`` in
-        expectation), the paper's formula, or a given value.
-    seed_region : {"valid", "full"}, default "valid"
-        Seeds where whole blocks fit (the paper), or anywhere with blocks
-        centred and clipped.
-    normalize : {"global", "per_sample", "expected", "none"}, default "global"
-        How kept units are rescaled: by the kept fraction of the batch, of each
-        sample, by ``1 / (1 - expected rate)``, or not at all.
-    share_channels : bool, default False
-        One mask for all channels of a sample.
-    share_batch : bool, default False
-        One mask for all samples of the batch.
+    gamma, seed_region, normalize, share_channels, share_batch
+        The options of :class:`dropblock_core.DropBlockConfig`.
 
     Raises
     ------
@@ -118,16 +107,7 @@ class DropBlock(nn.Module):
     share_batch: bool = False
 
     def __post_init__(self) -> None:
-        checked_config(
-            self.drop_prob,
-            self.block_size,
-            self.spatial_dims,
-            gamma=self.gamma,
-            seed_region=self.seed_region,
-            normalize=self.normalize,
-            share_channels=self.share_channels,
-            share_batch=self.share_batch,
-        )
+        checked_config(self.drop_prob, self.block_size, self.spatial_dims, **mask_options(self))
         check_flag(self.channels_last, "channels_last")
         if self.deterministic is not None:
             check_flag(self.deterministic, "deterministic")
@@ -151,9 +131,5 @@ class DropBlock(nn.Module):
             seed=rng,
             channels_last=self.channels_last,
             spatial_dims=self.spatial_dims,
-            gamma=self.gamma,
-            seed_region=self.seed_region,
-            normalize=self.normalize,
-            share_channels=self.share_channels,
-            share_batch=self.share_batch,
+            **mask_options(self),
         )

@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 import numbers
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple, cast
 
 import jax
 import jax.numpy as jnp
@@ -34,6 +34,8 @@ from .keys import is_key, seed_from_key
 from .layout import check_rank
 
 __all__ = [
+    "Checked",
+    "check_call",
     "dense_mask",
     "drop_array",
     "graph_mask",
@@ -67,7 +69,7 @@ def drop_array(drop_prob: Any) -> jax.Array | None:
     """
     if not is_drop_array(drop_prob):
         return None
-    return as_drop_array(drop_prob, xp=jnp)
+    return cast(jax.Array, as_drop_array(drop_prob, xp=jnp))
 
 
 def resolve_seed(seed: Any) -> Any:
@@ -165,14 +167,10 @@ def _counters(seed: Any, step: Any, replica: Any) -> tuple[Any, Any, Any]:
 
 @functools.partial(jax.jit, static_argnames=("plan",))
 def _compiled_mask(plan: MaskPlan, seed: Any, step: Any, replica: Any) -> jax.Array:
-    return sample_planned_mask(
-        plan,
-        seed=seed,
-        step=step,
-        replica=replica,
-        stream="counter",
-        xp=jnp,
+    mask = sample_planned_mask(
+        plan, seed=seed, step=step, replica=replica, stream="counter", xp=jnp
     )
+    return cast(jax.Array, mask)
 
 
 def dense_mask(plan: MaskPlan, *, seed: Any, step: Any, replica: Any) -> jax.Array:
@@ -189,7 +187,7 @@ def dense_mask(plan: MaskPlan, *, seed: Any, step: Any, replica: Any) -> jax.Arr
     >>> bool((m == host_mask(plan, seed=0, step=0, replica=0)).all())
     True
     """
-    return _compiled_mask(plan, *_counters(seed, step, replica))
+    return cast(jax.Array, _compiled_mask(plan, *_counters(seed, step, replica)))
 
 
 @functools.partial(jax.jit, static_argnames=("shape", "config", "channels_last"))
@@ -198,10 +196,10 @@ def _compiled_graph_mask(
     config: DropBlockConfig,
     channels_last: bool,
     drop: jax.Array,
-    seed: Any,
-    step: Any,
-    replica: Any,
+    counters: tuple[Any, Any, Any],
 ) -> jax.Array:
+    """:func:`graph_mask` with ``counters`` the ``(seed, step, replica)`` of :func:`_counters`."""
+    seed, step, replica = counters
     plan = plan_mask(
         shape,
         drop,
@@ -210,9 +208,10 @@ def _compiled_graph_mask(
         xp=jnp,
         **config.core_kwargs(),
     )
-    return sample_planned_mask(
+    mask = sample_planned_mask(
         plan, seed=seed, step=step, replica=replica, stream="counter", xp=jnp
     )
+    return cast(jax.Array, mask)
 
 
 def graph_mask(
@@ -236,9 +235,10 @@ def graph_mask(
     >>> f(jnp.float32(0.3)).shape, bool(f(jnp.float32(0.0)).all())
     ((1, 2, 9, 9), True)
     """
-    return _compiled_graph_mask(
-        tuple(shape), config, channels_last, drop, *_counters(seed, step, replica)
+    mask = _compiled_graph_mask(
+        tuple(shape), config, channels_last, drop, _counters(seed, step, replica)
     )
+    return cast(jax.Array, mask)
 
 
 def mask_for(
@@ -263,6 +263,52 @@ def mask_for(
     return dense_mask(plan, seed=seed, step=step, replica=replica)
 
 
+class Checked(NamedTuple):
+    """The checked arguments of :func:`check_call`."""
+
+    x: jax.Array
+    config: DropBlockConfig
+    drop: jax.Array | None  # an array drop_prob (gamma in the graph), else None
+    seed: Any
+    plan: MaskPlan  # for an array drop: the checks only
+
+
+def check_call(
+    x: Any,
+    seed: Any,
+    options: dict[str, Any],
+    channels_last: Any,
+    spatial_dims: Any,
+    *,
+    floating: bool = False,
+) -> Checked:
+    """The checks :func:`keep_mask` and :func:`dropblock_jax.dropblock` share,
+    in this order: a static ``block_size``, ``drop_prob`` (a float or an
+    array), the options (``options``: the caller's
+    :func:`~dropblock_core.config.config_arguments`), ``seed``, ``x`` (a
+    floating dtype when ``floating``), ``channels_last``, the rank.
+
+    >>> import jax.numpy as jnp
+    >>> call = check_call(jnp.ones((1, 2, 8, 8)), 3, {"drop_prob": 0.1, "block_size": 3},
+    ...                   False, None)
+    >>> call.config.describe(), call.drop, call.seed
+    ('drop_prob=0.1, block_size=3', None, 3)
+    """
+    _check_static(options["block_size"], "block_size")
+    drop_prob = options["drop_prob"]
+    drop = drop_array(drop_prob)  # an array drop_prob is checked here
+    config = DropBlockConfig(
+        **options | {"drop_prob": drop_prob if drop is None else 0.0, "seed": None}
+    )
+    seed = resolve_seed(seed)
+    x = x if isinstance(x, jax.Array) else jnp.asarray(x)
+    if floating and not jnp.issubdtype(x.dtype, jnp.floating):
+        raise TypeError(f"x must have a floating dtype, got {x.dtype}")
+    check_flag(channels_last, "channels_last")
+    check_rank(x.shape, spatial_dims, options["block_size"], channels_last)
+    return Checked(x, config, drop, seed, plan_for(x.shape, config, channels_last))
+
+
 def keep_mask(
     x: Any,
     drop_prob: float | Any,
@@ -281,43 +327,14 @@ def keep_mask(
     """Boolean keep mask (True = kept) that :func:`dropblock` applies to ``x``.
 
     Equal to ``dropblock_core.sample_mask(x.shape, ...)`` for the same
-    arguments; size 1 along shared axes. Arguments are those of
-    :func:`dropblock_jax.dropblock`.
+    arguments; size 1 along shared axes.
 
     Parameters
     ----------
-    x : jax.Array
-        A floating array ``(batch, channels, *spatial)`` (``channels_last``:
-        ``(batch, *spatial, channels)``).
-    drop_prob : float or jax.Array
-        The probability of dropping a unit, in [0, 1]: a Python float (gamma
-        solved on the host) or a 0-d float array, possibly traced (gamma
-        computed in the graph).
-    block_size : int or sequence of int
-        The side of the square (cubic) blocks, or one side per spatial axis;
-        clipped to the map.
-    seed : int, jax.Array or PRNG key
-        A Python int, a 0-d integer array (traced allowed; used modulo
-        ``2**32``) or a JAX PRNG key (typed or raw).
-    step : int or jax.Array, default 0
-        The training step the mask is drawn for.
-    replica : int or jax.Array, default 0
-        The data-parallel replica the mask is drawn for.
-    channels_last : bool, default False
-        The layout of ``x``.
-    spatial_dims : int, optional
-        The number of spatial axes (else a tuple ``block_size`` gives it, else
-        ``x.ndim - 2``).
-    gamma : {"exact", "paper"} or float, default "exact"
-        The seed probability: exact (the drop rate is ``drop_prob`` in
-        expectation), the paper's formula, or a given value.
-    seed_region : {"valid", "full"}, default "valid"
-        Seeds where whole blocks fit (the paper), or anywhere with blocks
-        centred and clipped.
-    share_channels : bool, default False
-        One mask for all channels of a sample.
-    share_batch : bool, default False
-        One mask for all samples of the batch.
+    x, drop_prob, block_size, seed, step, replica, channels_last, spatial_dims
+        As for :func:`dropblock_jax.dropblock`.
+    gamma, seed_region, share_channels, share_batch
+        The options of :class:`dropblock_core.DropBlockConfig`.
 
     Returns
     -------
@@ -340,13 +357,7 @@ def keep_mask(
     >>> bool((m == db.sample_mask(x.shape, 0.2, 3, seed=7, step=1)).all())
     True
     """
-    _check_static(block_size, "block_size")
-    drop = drop_array(drop_prob)
-    seed = resolve_seed(seed)
-    options = config_arguments(locals(), drop_prob=drop_prob if drop is None else 0.0, seed=None)
-    config = DropBlockConfig(**options)
-    x = jnp.asarray(x)
-    check_flag(channels_last, "channels_last")
-    check_rank(x.shape, spatial_dims, block_size, channels_last)
-    plan = plan_for(x.shape, config, channels_last)
+    x, config, drop, seed, plan = check_call(
+        x, seed, config_arguments(locals()), channels_last, spatial_dims
+    )
     return mask_for(x, plan, config, drop, seed=seed, step=step, replica=replica)

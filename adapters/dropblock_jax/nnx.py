@@ -27,7 +27,7 @@ True
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import jax
 import jax.numpy as jnp
@@ -45,7 +45,7 @@ from .layout import check_spatial_dims
 __all__ = ["DropBlock", "DropBlockState", "LinearScheduler", "dropblock_layers"]
 
 
-class DropBlockState(nnx.Variable):
+class DropBlockState(nnx.Variable[jax.Array]):
     """The NNX variable type of a DropBlock layer's ``drop_prob`` and ``step``:
     state that ``nnx.jit`` traces, that ``nnx.split`` / ``nnx.state`` carry
     and that an optimizer over ``nnx.Param`` leaves alone."""
@@ -99,19 +99,8 @@ class DropBlock(nnx.Module, DropBlockLayer):
     rngs : nnx.Rngs or nnx.RngStream, optional
         Where each training call draws its key when ``seed`` is None (a call may
         pass its own).
-    gamma : {"exact", "paper"} or float, default "exact"
-        The seed probability: exact (the drop rate is ``drop_prob`` in
-        expectation), the paper's formula, or a given value.
-    seed_region : {"valid", "full"}, default "valid"
-        Seeds where whole blocks fit (the paper), or anywhere with blocks
-        centred and clipped.
-    normalize : {"global", "per_sample", "expected", "none"}, default "global"
-        How kept units are rescaled: by the kept fraction of the batch, of each
-        sample, by ``1 / (1 - expected rate)``, or not at all.
-    share_channels : bool, default False
-        One mask for all channels of a sample.
-    share_batch : bool, default False
-        One mask for all samples of the batch.
+    gamma, seed_region, normalize, share_channels, share_batch
+        The options of :class:`dropblock_core.DropBlockConfig`.
     seed : int, optional
         Counter-based masks of ``layer_seed(seed, layer_id)`` at the layer's
         ``step``, the same masks as the PyTorch and Keras layers; then ``rngs``
@@ -137,6 +126,9 @@ class DropBlock(nnx.Module, DropBlockLayer):
     ...
     TypeError: pass seed= (counter-based masks at the layer's step) or rngs= ..., not both
     """
+
+    _dropblock_drop_prob: DropBlockState
+    _dropblock_step: DropBlockState
 
     def __init__(
         self,
@@ -195,7 +187,7 @@ class DropBlock(nnx.Module, DropBlockLayer):
     def _load(self, name: str) -> float | int:
         stored = getattr(self, f"_dropblock_{name}")
         if name == "layer_id":
-            return stored
+            return int(stored)
         value = np.asarray(stored.get_value())[()]
         # the shortest decimal that rounds to the stored float32: 0.1 reads back as 0.1
         return float(str(value)) if name == "drop_prob" else int(value)
@@ -209,7 +201,7 @@ class DropBlock(nnx.Module, DropBlockLayer):
                 "to the constructor or the call, or seed= to the constructor"
             )
         if isinstance(rngs, nnx.Rngs):
-            return rngs[self.rng_collection]()
+            return cast(jax.Array, rngs[self.rng_collection]())
         if isinstance(rngs, nnx.RngStream):
             return rngs()
         if isinstance(rngs, jax.Array):

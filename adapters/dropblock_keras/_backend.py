@@ -18,7 +18,7 @@ from __future__ import annotations
 import numbers
 import sys
 from types import ModuleType
-from typing import Any
+from typing import Any, cast
 
 import keras
 import numpy as np
@@ -41,7 +41,7 @@ __all__ = [
 
 def name() -> str:
     """The active Keras backend: ``"tensorflow"``, ``"jax"`` or ``"torch"``."""
-    backend = keras.backend.backend()
+    backend: str = keras.backend.backend()
     if backend not in ("tensorflow", "jax", "torch"):
         raise RuntimeError(
             f"dropblock_keras supports the tensorflow, jax and torch Keras backends, "
@@ -109,7 +109,7 @@ def host_number(value: Any) -> float | int | None:
     """``value`` as a Python number when it can be read without leaving a
     graph (a number, an eager 0-d tensor), else ``None``."""
     if isinstance(value, numbers.Number) and not isinstance(value, bool):
-        return value
+        return cast("float | int", value)  # a Python number or a NumPy scalar
     backend = name()
     if backend == "tensorflow":
         import tensorflow as tf
@@ -143,9 +143,9 @@ def import_mask(mask: np.ndarray) -> Any:
         import jax.numpy as jnp
 
         return jnp.from_dlpack(mask)
-    import torch
+    from torch.utils.dlpack import from_dlpack
 
-    return torch.from_dlpack(mask)
+    return from_dlpack(mask)
 
 
 def apply(x: Any, mask: Any, drop: Any, normalize: str, numpy_mask: Any = None) -> Any:

@@ -22,8 +22,10 @@ import tensorflow as tf
 from dropblock_core import _namespace_tf as tnp
 from dropblock_core._dispatch import standard_path
 from dropblock_core.config import DropBlockConfig
-from dropblock_core.masks import MaskPlan, plan_mask
+from dropblock_core.masks import MaskPlan
 from dropblock_core.rng import mask_key
+
+from .functional import plan_for
 
 __all__ = [
     "ALIGNMENT",
@@ -87,14 +89,7 @@ def _sample_plan(
     if any(size is None for size in per_sample):
         axes = "spatial and channel sizes" if channels_last else "channel and spatial sizes"
         raise ValueError(f"DropBlock needs static {axes} inside a graph, got shape {shape}")
-    return plan_mask(
-        per_sample,
-        drop,
-        config.block_size,
-        channels_last=channels_last,
-        xp=None if isinstance(drop, float) else tnp,
-        **config.core_kwargs(),
-    )
+    return plan_for(per_sample, drop, config, channels_last, tnp)
 
 
 def graph_keep_mask(

@@ -72,10 +72,10 @@ class LinearScheduler(keras.callbacks.Callback):
             raise TypeError(f"total_steps must be an int, got {total_steps!r}")
         if total_steps < 0:
             raise ValueError(f"total_steps must be >= 0, got {total_steps!r}")
-        self.total_steps = int(total_steps)
+        self.total_steps: int = int(total_steps)
         self.schedule: LinearDropSchedule | None = None
         self._layers: list[DropBlockND] = []
-        self._first_batch = 0
+        self._first_batch: int = 0
 
     def set_model(self, model: keras.Model) -> None:
         """Find and number the model's DropBlock layers (Keras calls this in ``fit``).
@@ -104,7 +104,7 @@ class LinearScheduler(keras.callbacks.Callback):
         if renumbered:
             model.train_function = None  # an int seed's mask_seed is traced as a constant
 
-    def on_train_begin(self, logs: dict | None = None) -> None:
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         """Forget the last run's schedule: it is read again at the first batch.
 
         Parameters
@@ -114,7 +114,7 @@ class LinearScheduler(keras.callbacks.Callback):
         """
         self.schedule = None  # read the layers at the first batch, after any restore
 
-    def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None:
+    def on_train_batch_begin(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         """At the first batch, read the layers' targets and ``step`` and start there.
 
         Parameters
@@ -141,15 +141,10 @@ class LinearScheduler(keras.callbacks.Callback):
         for layer, target in zip(layers, targets):
             layer._target_drop_prob = target
 
-    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+    def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         """Step the schedule once per batch trained (several per execution).
 
-        Parameters
-        ----------
-        batch : int
-            The batch index within the epoch.
-        logs : dict, optional
-            Unused (Keras's callback argument).
+        Parameters, Returns and Raises are those of :meth:`on_train_batch_begin`.
         """
         if self.schedule is None:
             return
@@ -157,7 +152,7 @@ class LinearScheduler(keras.callbacks.Callback):
         for _ in range(batch - self._first_batch + 1):  # > 1 with steps_per_execution
             self.schedule.step()
 
-    def on_train_end(self, logs: dict | None = None) -> None:
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         """Turn the layers' ``auto_step`` back on, for a later ``fit`` without the callback.
 
         Parameters
@@ -167,6 +162,12 @@ class LinearScheduler(keras.callbacks.Callback):
         """
         for layer in self._layers:
             layer.auto_step = True  # a later fit without the callback advances again
+
+    def _started(self) -> LinearDropSchedule:
+        """The schedule, which the first training batch starts."""
+        if self.schedule is None:
+            raise RuntimeError("the schedule starts at the first training batch")
+        return self.schedule
 
     def get_last_drop_prob(self) -> list[float]:
         """Each layer's drop probability for the next batch.
@@ -181,9 +182,7 @@ class LinearScheduler(keras.callbacks.Callback):
         RuntimeError
             Before the first training batch.
         """
-        if self.schedule is None:
-            raise RuntimeError("the schedule starts at the first training batch")
-        return self.schedule.get_last_drop_prob()
+        return self._started().get_last_drop_prob()
 
     def state_dict(self) -> dict[str, Any]:
         """``total_steps``, ``last_step`` and the targets (``LinearDropSchedule``'s).
@@ -198,6 +197,4 @@ class LinearScheduler(keras.callbacks.Callback):
         RuntimeError
             Before the first training batch.
         """
-        if self.schedule is None:
-            raise RuntimeError("the schedule starts at the first training batch")
-        return self.schedule.state_dict()
+        return self._started().state_dict()

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import Any
 
 import keras
 import numpy as np
@@ -46,8 +46,10 @@ def _read(variable: keras.Variable) -> np.ndarray:
     """A variable's value as a NumPy array (TensorFlow's own ``numpy()``: Keras
     3.15's TensorFlow variables trip NumPy 2's ``__array__`` copy check)."""
     if _backend.name() == "tensorflow":
-        return variable.value.numpy()
-    return keras.ops.convert_to_numpy(variable.value)
+        value: np.ndarray = variable.value.numpy()
+    else:
+        value = keras.ops.convert_to_numpy(variable.value)
+    return value
 
 
 def _variable_dtype(kind: str) -> str:
@@ -55,15 +57,54 @@ def _variable_dtype(kind: str) -> str:
     if _backend.name() == "jax":
         import jax
 
-        if not jax.config.jax_enable_x64:
+        if not jax.enable_x64.value:
             return {"float": "float32", "int": "uint32"}[kind]
     return {"float": "float64", "int": "int64"}[kind]
 
 
 class DropBlockND(keras.layers.Layer, DropBlockLayer):
-    """DropBlock over ``spatial_dims`` spatial axes; see :class:`DropBlock2D`."""
+    """DropBlock over ``spatial_dims`` spatial axes, on every Keras backend.
 
-    spatial_dims: ClassVar[int | None] = None
+    The base of :class:`DropBlock1D`, :class:`DropBlock2D` and
+    :class:`DropBlock3D`, which fix ``spatial_dims``; this class takes any
+    number. Inference calls return the input.
+
+    Parameters
+    ----------
+    drop_prob : float
+        The probability of dropping a unit, in [0, 1]; settable (a
+        ``LinearScheduler`` ramps it).
+    block_size : int or sequence of int
+        The side of the square (cubic) blocks, or one side per spatial axis;
+        clipped to the map.
+    gamma, seed_region, normalize, share_channels, share_batch
+        The options of :class:`dropblock_core.DropBlockConfig`.
+    seed : int, optional
+        An int draws the masks of ``dropblock_core.sample_mask`` for
+        ``seed=layer.mask_seed``, ``step=layer.step``; ``None`` takes a seed
+        from a ``keras.random.SeedGenerator``.
+    replica : int, default 0
+        Added to ``tf.distribute``'s replica id.
+    data_format : {"channels_last", "channels_first"}, optional
+        The layout; ``None`` follows ``keras.config.image_data_format()``.
+    **kwargs
+        Those of ``keras.layers.Layer`` (``name``, ``dtype``...).
+
+    Raises
+    ------
+    ValueError
+        If an argument is out of range or not one of its choices, or the Keras
+        backend is not TensorFlow, JAX or PyTorch.
+    TypeError
+        If an argument has the wrong type.
+
+    Examples
+    --------
+    >>> import keras
+    >>> layer = DropBlockND(0.1, (2, 3), seed=0)
+    >>> tuple(layer(keras.ops.ones((2, 8, 8, 3)), training=True).shape)
+    (2, 8, 8, 3)
+    """
 
     def __init__(
         self,
@@ -117,7 +158,7 @@ class DropBlockND(keras.layers.Layer, DropBlockLayer):
         variable.assign(value)  # not Constant(value): Keras rounds that through float32
 
     def _load(self, name: str) -> float | int:
-        shadow = getattr(self, f"_dropblock_{name}")
+        shadow: float | int = getattr(self, f"_dropblock_{name}")
         if name == "layer_id":
             return shadow
         stored = _read(getattr(self, f"_{name}_variable"))
@@ -235,47 +276,7 @@ class DropBlockND(keras.layers.Layer, DropBlockLayer):
 
 @keras.saving.register_keras_serializable(package="dropblock_keras")
 class DropBlock1D(DropBlockND):
-    """DropBlock for sequences ``(batch, length, channels)``; see :class:`DropBlock2D`.
-
-    Parameters
-    ----------
-    drop_prob : float
-        The probability of dropping a unit, in [0, 1]; settable (a
-        ``LinearScheduler`` ramps it).
-    block_size : int or sequence of int
-        The side of the square (cubic) blocks, or one side per spatial axis;
-        clipped to the map.
-    gamma : {"exact", "paper"} or float, default "exact"
-        The seed probability: exact (the drop rate is ``drop_prob`` in
-        expectation), the paper's formula, or a given value.
-    seed_region : {"valid", "full"}, default "valid"
-        Seeds where whole blocks fit (the paper), or anywhere with blocks
-        centred and clipped.
-    normalize : {"global", "per_sample", "expected", "none"}, default "global"
-        How kept units are rescaled: by the kept fraction of the batch, of each
-        sample, by ``1 / (1 - expected rate)``, or not at all.
-    share_channels : bool, default False
-        One mask for all channels of a sample.
-    share_batch : bool, default False
-        One mask for all samples of the batch.
-    seed : int, optional
-        An int draws the masks of ``dropblock_core.sample_mask`` for
-        ``seed=layer.mask_seed``, ``step=layer.step``; ``None`` takes a seed
-        from a ``keras.random.SeedGenerator``.
-    replica : int, default 0
-        Added to ``tf.distribute``'s replica id.
-    data_format : {"channels_last", "channels_first"}, optional
-        The layout; ``None`` follows ``keras.config.image_data_format()``.
-    **kwargs
-        Those of ``keras.layers.Layer`` (``name``, ``dtype``...).
-
-    Raises
-    ------
-    ValueError
-        If an argument is out of range or not one of its choices, or the Keras
-        backend is not TensorFlow, JAX or PyTorch.
-    TypeError
-        If an argument has the wrong type.
+    """DropBlock for sequences ``(batch, length, channels)``; see :class:`DropBlockND`.
 
     Examples
     --------
@@ -290,57 +291,7 @@ class DropBlock1D(DropBlockND):
 
 @keras.saving.register_keras_serializable(package="dropblock_keras")
 class DropBlock2D(DropBlockND):
-    """DropBlock for images ``(batch, height, width, channels)``, on every Keras backend.
-
-    ``drop_prob`` (settable; a ``LinearScheduler`` ramps it) and ``block_size``
-    as in the paper; ``gamma``, ``seed_region``, ``normalize``,
-    ``share_channels`` and ``share_batch`` are those of
-    :func:`dropblock_core.dropblock`. ``seed``: an int (masks of
-    ``dropblock_core.sample_mask`` for ``seed=layer.mask_seed``,
-    ``step=layer.step``), or ``None`` (a seed from a
-    ``keras.random.SeedGenerator``). ``replica`` is added to
-    ``tf.distribute``'s replica id. ``data_format=None`` follows
-    ``keras.config.image_data_format()``. Inference calls return the input.
-
-    Parameters
-    ----------
-    drop_prob : float
-        The probability of dropping a unit, in [0, 1]; settable (a
-        ``LinearScheduler`` ramps it).
-    block_size : int or sequence of int
-        The side of the square (cubic) blocks, or one side per spatial axis;
-        clipped to the map.
-    gamma : {"exact", "paper"} or float, default "exact"
-        The seed probability: exact (the drop rate is ``drop_prob`` in
-        expectation), the paper's formula, or a given value.
-    seed_region : {"valid", "full"}, default "valid"
-        Seeds where whole blocks fit (the paper), or anywhere with blocks
-        centred and clipped.
-    normalize : {"global", "per_sample", "expected", "none"}, default "global"
-        How kept units are rescaled: by the kept fraction of the batch, of each
-        sample, by ``1 / (1 - expected rate)``, or not at all.
-    share_channels : bool, default False
-        One mask for all channels of a sample.
-    share_batch : bool, default False
-        One mask for all samples of the batch.
-    seed : int, optional
-        An int draws the masks of ``dropblock_core.sample_mask`` for
-        ``seed=layer.mask_seed``, ``step=layer.step``; ``None`` takes a seed
-        from a ``keras.random.SeedGenerator``.
-    replica : int, default 0
-        Added to ``tf.distribute``'s replica id.
-    data_format : {"channels_last", "channels_first"}, optional
-        The layout; ``None`` follows ``keras.config.image_data_format()``.
-    **kwargs
-        Those of ``keras.layers.Layer`` (``name``, ``dtype``...).
-
-    Raises
-    ------
-    ValueError
-        If an argument is out of range or not one of its choices, or the Keras
-        backend is not TensorFlow, JAX or PyTorch.
-    TypeError
-        If an argument has the wrong type.
+    """DropBlock for images ``(batch, height, width, channels)``; see :class:`DropBlockND`.
 
     Examples
     --------
@@ -363,47 +314,7 @@ class DropBlock2D(DropBlockND):
 
 @keras.saving.register_keras_serializable(package="dropblock_keras")
 class DropBlock3D(DropBlockND):
-    """DropBlock for volumes ``(batch, depth, height, width, channels)``; see :class:`DropBlock2D`.
-
-    Parameters
-    ----------
-    drop_prob : float
-        The probability of dropping a unit, in [0, 1]; settable (a
-        ``LinearScheduler`` ramps it).
-    block_size : int or sequence of int
-        The side of the square (cubic) blocks, or one side per spatial axis;
-        clipped to the map.
-    gamma : {"exact", "paper"} or float, default "exact"
-        The seed probability: exact (the drop rate is ``drop_prob`` in
-        expectation), the paper's formula, or a given value.
-    seed_region : {"valid", "full"}, default "valid"
-        Seeds where whole blocks fit (the paper), or anywhere with blocks
-        centred and clipped.
-    normalize : {"global", "per_sample", "expected", "none"}, default "global"
-        How kept units are rescaled: by the kept fraction of the batch, of each
-        sample, by ``1 / (1 - expected rate)``, or not at all.
-    share_channels : bool, default False
-        One mask for all channels of a sample.
-    share_batch : bool, default False
-        One mask for all samples of the batch.
-    seed : int, optional
-        An int draws the masks of ``dropblock_core.sample_mask`` for
-        ``seed=layer.mask_seed``, ``step=layer.step``; ``None`` takes a seed
-        from a ``keras.random.SeedGenerator``.
-    replica : int, default 0
-        Added to ``tf.distribute``'s replica id.
-    data_format : {"channels_last", "channels_first"}, optional
-        The layout; ``None`` follows ``keras.config.image_data_format()``.
-    **kwargs
-        Those of ``keras.layers.Layer`` (``name``, ``dtype``...).
-
-    Raises
-    ------
-    ValueError
-        If an argument is out of range or not one of its choices, or the Keras
-        backend is not TensorFlow, JAX or PyTorch.
-    TypeError
-        If an argument has the wrong type.
+    """DropBlock for volumes ``(batch, depth, height, width, channels)``; see :class:`DropBlockND`.
 
     Examples
     --------

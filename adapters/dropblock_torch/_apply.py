@@ -55,6 +55,13 @@ def _scaled(t: torch.Tensor, keep: torch.Tensor, scale: torch.Tensor) -> torch.T
     return (kept.float() * scale.float()).to(t.dtype)
 
 
+def _run(function: type[torch.autograd.Function], *args: Any) -> torch.Tensor:
+    """``function.apply(*args)`` typed: torch leaves ``apply`` unannotated, and
+    the functions here return one tensor."""
+    out: torch.Tensor = function.apply(*args)
+    return out
+
+
 class _MaskedScale(torch.autograd.Function):
     """Integer-mask form: ``y = x * scale`` where kept, 0 elsewhere, and the
     same for the gradient. ``keep`` and ``scale`` get no gradient."""
@@ -73,7 +80,7 @@ class _MaskedScale(torch.autograd.Function):
     @staticmethod
     def backward(ctx: Any, grad: torch.Tensor) -> tuple[Any, ...]:
         keep, scale = ctx.saved_tensors
-        return _MaskedScale.apply(grad, keep, scale), None, None
+        return _run(_MaskedScale, grad, keep, scale), None, None
 
 
 def _scaled_on_host(
@@ -111,7 +118,7 @@ class _HostMaskedScale(torch.autograd.Function):
         (scale,) = ctx.saved_tensors
         shape, stride = ctx.layout
         template = torch.empty_strided(shape, stride, dtype=torch.bool, device=grad.device)
-        return _HostMaskedScale.apply(grad, ctx.dropped, template, scale), None, None, None
+        return _run(_HostMaskedScale, grad, ctx.dropped, template, scale), None, None, None
 
 
 def _dropped_on_host(x: torch.Tensor, mask: torch.Tensor) -> Any:
@@ -150,8 +157,8 @@ def masked_scale(x: torch.Tensor, mask: torch.Tensor, scale: torch.Tensor) -> to
         return torch.where(mask, x.float() * scale.float(), 0.0).to(x.dtype)
     dropped = _dropped_on_host(x, mask)
     if dropped is not None:
-        return _HostMaskedScale.apply(x, dropped, mask, scale.to(x.dtype))
-    return _MaskedScale.apply(x, mask.to(_BITS[x.dtype]), scale)
+        return _run(_HostMaskedScale, x, dropped, mask, scale.to(x.dtype))
+    return _run(_MaskedScale, x, mask.to(_BITS[x.dtype]), scale)
 
 
 def masked_scale_(x: torch.Tensor, mask: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:

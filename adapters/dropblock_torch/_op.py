@@ -22,10 +22,11 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import torch
+from torch.utils.dlpack import from_dlpack
 
 from dropblock_core import paper_gamma, sample_mask
 from dropblock_core._namespace import resolve_namespace
@@ -36,6 +37,7 @@ from dropblock_core.config import DropBlockConfig, config_arguments
 __all__ = ["BACKENDS", "MaskSpec", "keep_mask", "numpy_to_torch", "spec_json"]
 
 BACKENDS = ("auto", "numpy", "torch")
+_Fn = TypeVar("_Fn", bound=Callable[..., Any])
 _NUMPY = resolve_namespace(None)  # the core's default namespace (NumPy)
 _TORCH = resolve_namespace(torch)  # array_api_compat.torch, via the core
 
@@ -135,7 +137,14 @@ class MaskSpec:
         return drop_prob, block, kwargs
 
 
-@torch.compiler.assume_constant_result
+def _constant_result(fn: _Fn) -> _Fn:
+    """``torch.compiler.assume_constant_result``, typed (torch leaves it
+    unannotated; it marks ``fn`` and returns it)."""
+    marked: _Fn = torch.compiler.assume_constant_result(fn)
+    return marked
+
+
+@_constant_result
 def spec_json(
     block_size: int | tuple[int, ...],
     *,
@@ -158,8 +167,8 @@ def spec_json(
     >>> MaskSpec.from_json(spec_json(3, share_channels=True)).share_channels
     True
     """
-    options = (block_size, gamma, seed_region, normalize, share_channels, share_batch)
-    options += (gamma_scale, eps, square_block, stream, backend)
+    options: tuple[Any, ...] = (block_size, gamma, seed_region, normalize, share_channels)
+    options += (share_batch, gamma_scale, eps, square_block, stream, backend)
     key = tuple(map(repr, options))  # 1, True, 1.0 and (1.0, 3) must not share a key
     if key not in _SPECS:
         if len(_SPECS) >= 256:
@@ -206,7 +215,7 @@ def numpy_to_torch(mask: Any) -> torch.Tensor:
     """
     if not mask.flags.c_contiguous:  # torch aborts on DLPack imports with negative strides
         mask = mask.copy(order="C")
-    return torch.from_dlpack(mask)
+    return from_dlpack(mask)
 
 
 def _with_eps(scale: torch.Tensor, eps: float, units: int) -> torch.Tensor:
@@ -245,7 +254,7 @@ def keep_mask(
     mask_spec = MaskSpec.from_json(spec)
     low, high = (int(word) for word in seed.tolist())
     drop, block, kwargs = mask_spec.core_arguments(shape, float(drop_prob.item()), channels_last)
-    counters = {
+    counters: dict[str, Any] = {
         "seed": low | high << 32,
         "step": int(step.item()),
         "replica": replica,

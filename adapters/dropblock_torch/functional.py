@@ -76,19 +76,8 @@ def dropblock(
         The training step the mask is drawn for (a 0-d integer tensor allowed).
     replica : int, default 0
         The data-parallel replica the mask is drawn for.
-    gamma : {"exact", "paper"} or float, default "exact"
-        The seed probability: exact (the drop rate is ``drop_prob`` in
-        expectation), the paper's formula, or a given value.
-    seed_region : {"valid", "full"}, default "valid"
-        Seeds where whole blocks fit (the paper), or anywhere with blocks
-        centred and clipped.
-    normalize : {"global", "per_sample", "expected", "none"}, default "global"
-        How kept units are rescaled: by the kept fraction of the batch, of each
-        sample, by ``1 / (1 - expected rate)``, or not at all.
-    share_channels : bool, default False
-        One mask for all channels of a sample.
-    share_batch : bool, default False
-        One mask for all samples of the batch.
+    gamma, seed_region, normalize, share_channels, share_batch
+        The options of :class:`dropblock_core.DropBlockConfig`.
     generator : torch.Generator, optional
         Draws the key when ``seed`` is None (default: the default generator of
         ``x``'s device).

@@ -29,7 +29,55 @@ __all__ = ["DropBlock1d", "DropBlock2d", "DropBlock3d", "DropBlockNd"]
 
 
 class DropBlockNd(nn.Module, DropBlockLayer):
-    """DropBlock over ``spatial_dims`` spatial axes; see :class:`DropBlock2d`."""
+    """DropBlock over ``spatial_dims`` spatial axes (Ghiasi et al., 2018).
+
+    The base of :class:`DropBlock1d`, :class:`DropBlock2d` and
+    :class:`DropBlock3d`, which fix ``spatial_dims``; this class takes any
+    number. ``drop_prob`` is a plain settable attribute, read by every
+    training call; the other options are fixed.
+
+    With an int ``seed``, ``step`` is set from outside, once per optimizer
+    step, by :class:`dropblock_torch.LinearScheduler` (or by you), and the
+    scheduler numbers the layers (``layer_id``) so layers sharing a seed draw
+    different masks. ``eval()`` makes the layer the identity; ``forward``
+    never changes the layer.
+
+    Parameters
+    ----------
+    drop_prob : float
+        The probability of dropping a unit, in [0, 1]; a settable attribute,
+        read by every training call.
+    block_size : int or sequence of int
+        The side of the square (cubic) blocks, or one side per spatial axis;
+        clipped to the map.
+    gamma, seed_region, normalize, share_channels, share_batch
+        The options of :class:`dropblock_core.DropBlockConfig`.
+    seed : int, optional
+        ``None`` draws each mask's key from the default generator of the input's
+        device, like ``nn.Dropout``; an int makes the mask
+        ``dropblock_core.sample_mask(..., seed=layer.mask_seed, step=layer.step,
+        replica=...)``.
+    replica : int, optional
+        The data-parallel replica; ``None`` uses the ``torch.distributed`` rank
+        when initialised (else 0).
+    inplace : bool, default False
+        Write into the input.
+    mask_backend : {"auto", "numpy", "torch"}, default "auto"
+        Where the mask is built, as for :func:`dropblock_torch.dropblock`.
+
+    Raises
+    ------
+    ValueError
+        If an argument is out of range or not one of its choices.
+    TypeError
+        If an argument has the wrong type.
+
+    Examples
+    --------
+    >>> import torch
+    >>> DropBlockNd(0.1, (2, 3), seed=0)(torch.ones(2, 4, 8, 8)).shape
+    torch.Size([2, 4, 8, 8])
+    """
 
     _drop_prob_bits: torch.Tensor  # drop_prob's float64 bits (int64: .half() cannot round it)
     _step: torch.Tensor
@@ -72,7 +120,8 @@ class DropBlockNd(nn.Module, DropBlockLayer):
         self._write_buffer(name)
 
     def _load(self, name: str) -> float | int:
-        return self.__dict__[f"_dropblock_{name}"]
+        value: float | int = self.__dict__[f"_dropblock_{name}"]
+        return value
 
     def _write_buffer(self, name: str) -> None:
         with torch.no_grad():
@@ -87,7 +136,8 @@ class DropBlockNd(nn.Module, DropBlockLayer):
     def _apply(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         """After ``.to()``, ``.half()``, ``.to_empty()`` ...: rewrite the buffers
         from the Python values (``to_empty`` leaves them uninitialised)."""
-        result = super()._apply(fn, *args, **kwargs)
+        # torch leaves Module._apply unannotated (and mypy cannot exempt a super() call).
+        result = super()._apply(fn, *args, **kwargs)  # type: ignore[no-untyped-call]
         for name in ("drop_prob", "step", "layer_id"):
             self._write_buffer(name)
         return result
@@ -127,45 +177,7 @@ class DropBlockNd(nn.Module, DropBlockLayer):
 
 
 class DropBlock1d(DropBlockNd):
-    """DropBlock for ``(N, C, L)`` inputs; the arguments of :class:`DropBlock2d`.
-
-    Parameters
-    ----------
-    drop_prob : float
-        The probability of dropping a unit, in [0, 1]; 0 returns the input.
-    block_size : int or sequence of int
-        The side of the square (cubic) blocks, or one side per spatial axis;
-        clipped to the map.
-    gamma : {"exact", "paper"} or float, default "exact"
-        The seed probability: exact (the drop rate is ``drop_prob`` in
-        expectation), the paper's formula, or a given value.
-    seed_region : {"valid", "full"}, default "valid"
-        Seeds where whole blocks fit (the paper), or anywhere with blocks
-        centred and clipped.
-    normalize : {"global", "per_sample", "expected", "none"}, default "global"
-        How kept units are rescaled: by the kept fraction of the batch, of each
-        sample, by ``1 / (1 - expected rate)``, or not at all.
-    share_channels : bool, default False
-        One mask for all channels of a sample.
-    share_batch : bool, default False
-        One mask for all samples of the batch.
-    seed : int, optional
-        ``None`` draws each mask's key from the input device's default
-        generator; an int makes masks reproducible (see :class:`DropBlock2d`).
-    replica : int, optional
-        The data-parallel replica; ``None`` uses the ``torch.distributed`` rank
-        when initialised.
-    inplace : bool, default False
-        Write into the input.
-    mask_backend : {"auto", "numpy", "torch"}, default "auto"
-        Where the mask is built, as for :func:`dropblock_torch.dropblock`.
-
-    Raises
-    ------
-    ValueError
-        If an argument is out of range or not one of its choices.
-    TypeError
-        If an argument has the wrong type.
+    """DropBlock for ``(N, C, L)`` inputs; see :class:`DropBlockNd`.
 
     Examples
     --------
@@ -179,63 +191,7 @@ class DropBlock1d(DropBlockNd):
 
 
 class DropBlock2d(DropBlockNd):
-    """DropBlock for ``(N, C, H, W)`` inputs (Ghiasi et al., 2018).
-
-    ``drop_prob``, ``block_size``, ``gamma``, ``seed_region``, ``normalize``,
-    ``share_channels`` and ``share_batch`` are those of
-    :func:`dropblock_torch.dropblock`. ``drop_prob`` is a plain settable
-    attribute, read by every training call; the other options are fixed.
-
-    ``seed=None`` (the default) draws each mask's key from the default
-    generator of the input's device, like ``nn.Dropout``. An int ``seed``
-    makes the mask ``dropblock_core.sample_mask(..., seed=layer.mask_seed,
-    step=layer.step, replica=...)``: ``step`` is set from outside, once per
-    optimizer step, by :class:`dropblock_torch.LinearScheduler` (or by you), and
-    the scheduler numbers the layers (``layer_id``) so layers sharing a seed
-    draw different masks. ``replica=None`` uses the ``torch.distributed`` rank
-    when initialised. ``inplace`` writes into the input. ``eval()`` makes the
-    layer the identity; ``forward`` never changes the layer.
-
-    Parameters
-    ----------
-    drop_prob : float
-        The probability of dropping a unit, in [0, 1]; a settable attribute,
-        read by every training call.
-    block_size : int or sequence of int
-        The side of the square (cubic) blocks, or one side per spatial axis;
-        clipped to the map.
-    gamma : {"exact", "paper"} or float, default "exact"
-        The seed probability: exact (the drop rate is ``drop_prob`` in
-        expectation), the paper's formula, or a given value.
-    seed_region : {"valid", "full"}, default "valid"
-        Seeds where whole blocks fit (the paper), or anywhere with blocks
-        centred and clipped.
-    normalize : {"global", "per_sample", "expected", "none"}, default "global"
-        How kept units are rescaled: by the kept fraction of the batch, of each
-        sample, by ``1 / (1 - expected rate)``, or not at all.
-    share_channels : bool, default False
-        One mask for all channels of a sample.
-    share_batch : bool, default False
-        One mask for all samples of the batch.
-    seed : int, optional
-        ``None`` draws each mask's key from the default generator of the input's
-        device, like ``nn.Dropout``; an int makes the mask
-        ``dropblock_core.sample_mask(..., seed=layer.mask_seed, step=layer.step,
-        replica=...)``.
-    replica : int, optional
-        The data-parallel replica; ``None`` uses the ``torch.distributed`` rank
-        when initialised (else 0).
-    inplace : bool, default False
-        Write into the input.
-    mask_backend : {"auto", "numpy", "torch"}, default "auto"
-        Where the mask is built, as for :func:`dropblock_torch.dropblock`.
-
-    Raises
-    ------
-    ValueError
-        If an argument is out of range or not one of its choices.
-    TypeError
-        If an argument has the wrong type.
+    """DropBlock for ``(N, C, H, W)`` inputs; see :class:`DropBlockNd`.
 
     Examples
     --------
@@ -259,45 +215,7 @@ class DropBlock2d(DropBlockNd):
 
 
 class DropBlock3d(DropBlockNd):
-    """DropBlock for ``(N, C, D, H, W)`` inputs; the arguments of :class:`DropBlock2d`.
-
-    Parameters
-    ----------
-    drop_prob : float
-        The probability of dropping a unit, in [0, 1]; 0 returns the input.
-    block_size : int or sequence of int
-        The side of the square (cubic) blocks, or one side per spatial axis;
-        clipped to the map.
-    gamma : {"exact", "paper"} or float, default "exact"
-        The seed probability: exact (the drop rate is ``drop_prob`` in
-        expectation), the paper's formula, or a given value.
-    seed_region : {"valid", "full"}, default "valid"
-        Seeds where whole blocks fit (the paper), or anywhere with blocks
-        centred and clipped.
-    normalize : {"global", "per_sample", "expected", "none"}, default "global"
-        How kept units are rescaled: by the kept fraction of the batch, of each
-        sample, by ``1 / (1 - expected rate)``, or not at all.
-    share_channels : bool, default False
-        One mask for all channels of a sample.
-    share_batch : bool, default False
-        One mask for all samples of the batch.
-    seed : int, optional
-        ``None`` draws each mask's key from the input device's default
-        generator; an int makes masks reproducible (see :class:`DropBlock2d`).
-    replica : int, optional
-        The data-parallel replica; ``None`` uses the ``torch.distributed`` rank
-        when initialised.
-    inplace : bool, default False
-        Write into the input.
-    mask_backend : {"auto", "numpy", "torch"}, default "auto"
-        Where the mask is built, as for :func:`dropblock_torch.dropblock`.
-
-    Raises
-    ------
-    ValueError
-        If an argument is out of range or not one of its choices.
-    TypeError
-        If an argument has the wrong type.
+    """DropBlock for ``(N, C, D, H, W)`` inputs; see :class:`DropBlockNd`.
 
     Examples
     --------

@@ -98,20 +98,16 @@ class LinearScheduler:
     def get_last_drop_prob(self) -> list[float]:
         """The drop probabilities set by the last step (like ``get_last_lr()``).
 
-        Returns
-        -------
-        list of float
-            One drop probability per layer, in ``layers`` order.
+        Parameters, Returns and Raises are those of
+        :meth:`dropblock_core.schedule.LinearDropSchedule.get_last_drop_prob`.
         """
         return self._schedule.get_last_drop_prob()
 
     def state_dict(self) -> dict[str, Any]:
         """``total_steps``, ``last_step`` and ``target_drop_probs``: what resuming needs.
 
-        Returns
-        -------
-        dict
-            ``total_steps``, ``last_step`` and ``target_drop_probs``.
+        Parameters, Returns and Raises are those of
+        :meth:`dropblock_core.schedule.LinearDropSchedule.state_dict`.
         """
         return self._schedule.state_dict()
 

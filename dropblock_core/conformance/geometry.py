@@ -29,11 +29,14 @@ def whole_blocks(dropped: np.ndarray, block: Sequence[int], seed_region: str) ->
     """
     pad = [(0, 0)] + [(b - 1, b - 1) if seed_region == "full" else (0, 0) for b in block]
     padded = np.pad(dropped, pad, constant_values=seed_region == "full")
-    opened = ndimage.binary_opening(padded, structure=np.ones((1, *block), bool), border_value=0)
+    opened: np.ndarray = ndimage.binary_opening(
+        padded, structure=np.ones((1, *block), bool), border_value=0
+    )
     crop = (slice(None),) + tuple(
         slice(lo, lo + s) for (lo, _), s in zip(pad[1:], dropped.shape[1:])
     )
-    return np.all((opened[crop] == dropped).reshape(len(dropped), -1), axis=1)
+    whole: np.ndarray = np.all((opened[crop] == dropped).reshape(len(dropped), -1), axis=1)
+    return whole
 
 
 def components(dropped: np.ndarray) -> tuple[np.ndarray, list[tuple[slice, ...]], np.ndarray]:

@@ -78,10 +78,14 @@ def reference(**options: Any) -> Implementation:
 
     def forward(x: np.ndarray, drop_prob: float, block_size: int) -> np.ndarray:
         step = stream.advance()
-        return dropblock(x, drop_prob, block_size, seed=stream.seed, step=step, **options)
+        out: np.ndarray = dropblock(
+            x, drop_prob, block_size, seed=stream.seed, step=step, **options
+        )
+        return out
 
     def evaluate(x: np.ndarray, drop_prob: float, block_size: int) -> np.ndarray:
-        return dropblock(x, drop_prob, block_size, training=False, **options)
+        out: np.ndarray = dropblock(x, drop_prob, block_size, training=False, **options)
+        return out
 
     last = bool(options.get("channels_last", False))
     return Implementation(forward, eval=evaluate, reseed=stream.reseed, channels_last=last)

@@ -96,7 +96,8 @@ def _from_torch(t: Any) -> np.ndarray:
     t = t.detach().cpu()
     if t.dtype == torch.bfloat16:
         return _bfloat16_numpy(t.float().numpy())
-    return t.numpy().copy()
+    array: np.ndarray = t.numpy().copy()
+    return array
 
 
 _TORCH = _Bridge(_to_torch, _from_torch)
@@ -316,7 +317,7 @@ def _to_jax(x: np.ndarray) -> Any:
     import jax
     import jax.numpy as jnp
 
-    if x.dtype == np.float64 and not jax.config.read("jax_enable_x64"):
+    if x.dtype == np.float64 and not jax.enable_x64.value:
         raise TypeError("float64 needs jax_enable_x64 (JAX would compute in float32)")
     return jnp.asarray(x)
 

@@ -30,11 +30,18 @@ def test_linear_schedule_bad_input(args, exc):
         db.linear_schedule(*args)
 
 
+def test_deprecated_in_config_schedule_warns_and_still_works():
+    with pytest.warns(DeprecationWarning, match="LinearDropSchedule"):
+        cfg = DropBlockConfig(0.1, 3, total_steps=10)
+    assert cfg.drop_prob_at(5) == pytest.approx(0.05)
+    with pytest.warns(DeprecationWarning):
+        assert DropBlockConfig.from_dict(cfg.to_dict()).total_steps == 10
+
+
 def test_config_validates_and_round_trips():
-    cfg = DropBlockConfig(0.1, (3, 5), gamma="paper", seed_region="full", seed=7, total_steps=10)
+    cfg = DropBlockConfig(0.1, (3, 5), gamma="paper", seed_region="full", seed=7)
     assert DropBlockConfig.from_dict(cfg.to_dict()) == cfg
     assert cfg.to_dict()["block_size"] == [3, 5]
-    assert cfg.drop_prob_at(5) == pytest.approx(0.05)
     assert cfg.core_kwargs() == dict(
         gamma="paper", seed_region="full", share_channels=False, share_batch=False
     )

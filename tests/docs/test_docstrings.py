@@ -12,6 +12,17 @@ in its body, or a call to one of the core's argument checks) needs a
 ``Raises`` section naming what it raises. mkdocstrings renders the sections as
 tables (``docstring_style: numpy``). Docstrings are read with griffe,
 statically: no framework is imported.
+
+Sections are written once and shared, by one rule each:
+
+- a class that defines no constructor of its own and no ``Parameters``
+  section documents the parameters of the base whose ``__init__`` it
+  inherits; that base must be public and document them
+  (``DropBlock2D(DropBlockND)``);
+- a function or method whose docstring says "Parameters, Returns and Raises
+  are those of :func:`X`" (or ``:meth:``) shares X's sections; X must be
+  public, documented, and take the same parameter names
+  (``drop_block3d`` and ``drop_block2d``).
 """
 
 from __future__ import annotations
@@ -32,6 +43,10 @@ _CONSTRUCTORS = ("__init__", "__post_init__", "__new__")
 _RAISE = re.compile(r"\braise (ValueError|TypeError)\b")
 # The layer base validates every constructor argument of the adapters' layers.
 _VALIDATING_METHODS = ("_init_dropblock",)
+# A docstring sharing another callable's sections.
+_SHARED = re.compile(
+    r"Parameters,\s+Returns\s+and\s+Raises\s+are\s+those\s+of\s+:(?:func|meth):`~?([\w.]+)`"
+)
 
 
 @functools.cache
@@ -112,7 +127,13 @@ def documented_parameters(obj: griffe.Object) -> set[str] | None:
     found = sections(obj, kind.attributes if is_linen_module(obj) else kind.parameters)
     if not found:
         return None
-    return {p.name.lstrip("*") for section in found for p in section.value}
+    # numpydoc's "a, b : type" documents several; griffe splits it in Parameters only
+    return {
+        name.strip().lstrip("*")
+        for section in found
+        for p in section.value
+        for name in p.name.split(",")
+    }
 
 
 def returns_something(obj: griffe.Object) -> bool:
@@ -161,8 +182,84 @@ def documented_raises(obj: griffe.Object) -> set[str]:
     }
 
 
+def is_public(obj: griffe.Object) -> bool:
+    """No part of the path is private, and the module exports the top-level name
+    (when it has an ``__all__``)."""
+    module = obj.module
+    rest = obj.path.removeprefix(module.path + ".").split(".")
+    if any(part.startswith("_") for part in rest):
+        return False
+    return module.exports is None or rest[0] in module.exports
+
+
+def shared_from(obj: griffe.Object) -> str | None:
+    """The X of "Parameters, Returns and Raises are those of :func:`X`", or None."""
+    found = _SHARED.search(" ".join(obj.docstring.value.split())) if obj.docstring else None
+    return found.group(1) if found else None
+
+
+def resolve(obj: griffe.Object, name: str) -> griffe.Object | None:
+    """``name`` as written in ``obj``'s docstring: relative to its module (or
+    class), else a full dotted path."""
+    for scope in (obj.parent, obj.module):
+        try:
+            found = scope[name]
+        except (KeyError, ValueError):
+            continue
+        return found.final_target if found.is_alias else found
+    try:
+        found = obj.modules_collection[name]
+    except (KeyError, ValueError):
+        return None
+    return found.final_target if found.is_alias else found
+
+
+def constructor_owner(obj: griffe.Object) -> griffe.Object | None:
+    """The base whose ``__init__`` a class without a constructor or a
+    ``Parameters`` section of its own inherits, or None."""
+    if (
+        obj.kind is not griffe.Kind.CLASS
+        or any(name in obj.members for name in _CONSTRUCTORS)
+        or is_linen_module(obj)
+        or sections(obj, griffe.DocstringSectionKind.parameters)
+    ):
+        return None
+    try:
+        bases = obj.mro()
+    except ValueError:  # a base griffe cannot resolve
+        return None
+    return next((base for base in bases if "__init__" in base.members), None)
+
+
+def shared_problems(obj: griffe.Object, name: str, target: griffe.Object | None) -> list[str]:
+    """What is wrong with sharing the sections of ``target`` (written ``name``)."""
+    if target is None:
+        return [f"shares the sections of {name}, which is not found"]
+    if not is_public(target):
+        return [f"shares the sections of {target.path}, which is not public"]
+    if parameter_names(target) and documented_parameters(target) is None or problems(target):
+        return [f"shares the sections of {target.path}, which does not document them"]
+    if parameter_names(target) != parameter_names(obj):
+        return [
+            f"shares the sections of {target.path}, whose parameters "
+            f"{parameter_names(target)} are not {parameter_names(obj)}"
+        ]
+    return []
+
+
+def shares(obj: griffe.Object) -> tuple[str, griffe.Object | None] | None:
+    """(name, callable) whose sections ``obj`` shares by one of the two rules, or None."""
+    if (name := shared_from(obj)) is not None:
+        return name, resolve(obj, name)
+    if (owner := constructor_owner(obj)) is not None:
+        return owner.path, owner
+    return None
+
+
 def problems(obj: griffe.Object) -> list[str]:
     """What the docstring of one public callable lacks (empty: nothing)."""
+    if (shared := shares(obj)) is not None:
+        return shared_problems(obj, *shared)
     found = []
     names = {n.lstrip("*") for n in parameter_names(obj)}
     documented = documented_parameters(obj)
@@ -204,11 +301,27 @@ def counts() -> dict[str, int]:
         "callables": len(callables()),
         "with parameters": len(with_params),
         "parameters documented": sum(
-            documented_parameters(obj) == {n.lstrip("*") for n in parameter_names(obj)}
+            not problems(obj)
+            if shares(obj)
+            else documented_parameters(obj) == {n.lstrip("*") for n in parameter_names(obj)}
             for obj in with_params
         ),
         "complete": sum(not problems(obj) for obj in callables()),
     }
+
+
+# The Parameters and Returns sections of ``f(x: int) -> int`` in the check's own tests.
+X_SECTIONS = """
+    Parameters
+    ----------
+    x : int
+        An x.
+
+    Returns
+    -------
+    int
+        ``x``.
+"""
 
 
 def test_the_public_api_is_found() -> None:
@@ -243,7 +356,7 @@ def test_the_check_reads_numpydoc_sections() -> None:
 
 
 def test_the_check_reports_each_missing_section() -> None:
-    code = '''
+    code = f'''
 def bare(x: int) -> int:
     """Do."""
     if x < 0:
@@ -271,17 +384,7 @@ def checked(x: int) -> None:
 
 def complete(x: int) -> int:
     """Do.
-
-    Parameters
-    ----------
-    x : int
-        An x.
-
-    Returns
-    -------
-    int
-        ``x``.
-
+{X_SECTIONS}
     Raises
     ------
     ValueError
@@ -314,3 +417,102 @@ def test_every_public_callable_documents_its_parameters() -> None:
         f"{len(missing)} of {len(callables())} public callables lack numpydoc sections:\n"
         + "\n".join(missing)
     )
+
+
+def test_the_check_lets_a_callable_share_documented_sections() -> None:
+    documented = f'''{X_SECTIONS}    """
+    return x
+'''
+    constructor = '''
+    Parameters
+    ----------
+    x : int
+        An x.
+    """
+
+    def __init__(self, x: int) -> None:
+        self.x = x
+'''
+    code = f'''
+__all__ = [
+    "Base", "Child", "Hidden", "Bare", "OfBare", "bare",
+    "f", "g", "missing", "undocumented", "renamed", "private", "method",
+]
+
+class Base:
+    """A base.
+{constructor}
+    def forward(self, x: int) -> int:
+        """Run.
+{documented}
+class Child(Base):
+    """Base's parameters."""
+
+    def forward(self, x: int) -> int:
+        """Parameters, Returns and Raises are those of :meth:`Base.forward`."""
+        return x
+
+class _Private:
+    """A private base.
+{constructor}
+class Hidden(_Private):
+    """A private base's parameters."""
+
+class Bare:
+    """No sections."""
+
+    def __init__(self, x: int) -> None:
+        self.x = x
+
+class OfBare(Bare):
+    """An undocumented base's parameters."""
+
+def f(x: int) -> int:
+    """Do.
+{documented}
+def g(x: int) -> int:
+    """Parameters, Returns and Raises are those of :func:`f`."""
+    return x
+
+def missing(x: int) -> int:
+    """Parameters, Returns and Raises are those of :func:`nowhere`."""
+    return x
+
+def bare(x: int) -> int:
+    """Do."""
+    return x
+
+def undocumented(x: int) -> int:
+    """Parameters, Returns and Raises are those of :func:`bare`."""
+    return x
+
+def renamed(y: int) -> int:
+    """Parameters, Returns and Raises are those
+    of :func:`f`."""
+    return y
+
+def _f(x: int) -> int:
+    """Do.
+{documented}
+def private(x: int) -> int:
+    """Parameters, Returns and Raises are those of :func:`_f`."""
+    return x
+'''
+    with griffe.temporary_visited_module(code) as module:
+        found = {
+            name: problems(module[name])
+            for name in ("Child", "Hidden", "OfBare", "g", "missing", "undocumented", "renamed")
+        }
+        found["Child.forward"] = problems(module["Child.forward"])
+        found["private"] = problems(module["private"])
+    assert found == {
+        "Child": [],
+        "Child.forward": [],
+        "g": [],
+        "Hidden": ["shares the sections of module._Private, which is not public"],
+        "OfBare": ["shares the sections of module.Bare, which does not document them"],
+        "missing": ["shares the sections of nowhere, which is not found"],
+        "undocumented": ["shares the sections of module.bare, which does not document them"],
+        "renamed": ["shares the sections of module.f, whose parameters ['x'] are not ['y']"],
+        "private": ["shares the sections of module._f, which is not public"],
+    }

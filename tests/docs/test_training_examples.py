@@ -90,7 +90,7 @@ def runs(request: pytest.FixtureRequest):
     selected = [
         item.callspec.params["name"]
         for item in request.session.items
-        if item.module is request.module and hasattr(item, "callspec")
+        if getattr(item, "module", None) is request.module and hasattr(item, "callspec")
     ]
     started = {name: Run(name) for name in dict.fromkeys(selected)}
     yield started

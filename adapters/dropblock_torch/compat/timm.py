@@ -45,7 +45,9 @@ __all__ = ["DropBlock2d", "drop_block_2d"]
 _REMOVED_ARGUMENTS = frozenset({"batchwise", "fast"})  # timm < 1.0.23
 
 
-def drop_block_2d(
+# timm's signatures, annotations included (tests/adapters/test_torch_compat.py):
+# no return annotation, **kwargs and forward's x unannotated.
+def drop_block_2d(  # type: ignore[no-untyped-def]
     x: torch.Tensor,
     drop_prob: float = 0.1,
     block_size: int = 7,
@@ -147,22 +149,8 @@ class DropBlock2d(nn.Module):
 
     Parameters
     ----------
-    drop_prob : float, default 0.1
-        The drop probability, in [0, 1].
-    block_size : int, default 7
-        The block's side, clipped to each spatial side (rectangular blocks on
-        rectangular maps).
-    gamma_scale : float, default 1.0
-        Multiplies the paper's gamma, >= 0.
-    with_noise : bool, default False
-        Fill dropped units with standard normal noise instead of zeros (kept
-        units are not rescaled).
-    inplace : bool, default False
-        Write into ``x``.
-    couple_channels : bool, default True
-        One mask for all channels of a sample.
-    scale_by_keep : bool, default True
-        Rescale kept units by the kept fraction of the batch.
+    drop_prob, block_size, gamma_scale, with_noise, inplace, couple_channels, scale_by_keep
+        As for :func:`drop_block_2d`; the module's attributes.
     **kwargs
         timm's removed ``batchwise`` and ``fast`` are accepted silently; any
         other name warns, as timm does.
@@ -177,7 +165,7 @@ class DropBlock2d(nn.Module):
     16.0
     """
 
-    def __init__(
+    def __init__(  # type: ignore[no-untyped-def]
         self,
         drop_prob: float = 0.1,
         block_size: int = 7,
@@ -202,7 +190,7 @@ class DropBlock2d(nn.Module):
                     f"DropBlock2d() got unexpected keyword argument '{name}'", stacklevel=2
                 )
 
-    def forward(self, x):  # noqa: ANN001, ANN201  (timm's signature)
+    def forward(self, x):  # type: ignore[no-untyped-def]  # timm's signature
         """:func:`drop_block_2d` of ``x`` in training mode when ``drop_prob`` is not 0.
 
         Parameters

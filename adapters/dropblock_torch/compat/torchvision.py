@@ -26,6 +26,8 @@ torch.Size([2, 4, 14, 14])
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from torch import Tensor, nn
 from torch.overrides import handle_torch_function, has_torch_function_unary
 
@@ -38,8 +40,21 @@ __all__ = ["DropBlock2d", "DropBlock3d", "drop_block2d", "drop_block3d"]
 
 
 def _drop_block(
-    input: Tensor, p: float, block_size: int, inplace: bool, eps: float, training: bool, dims: int
+    function: Callable[..., Tensor],
+    dims: int,
+    input: Tensor,
+    p: float,
+    block_size: int,
+    inplace: bool,
+    eps: float,
+    training: bool,
 ) -> Tensor:
+    """The public ``function`` (torchvision's ``drop_block{dims}d``) of its arguments:
+    a ``__torch_function__`` override first, then the checks and the drop."""
+    if has_torch_function_unary(input):
+        return handle_torch_function(
+            function, (input,), input, p, block_size, inplace, eps, training
+        )
     p = check_fraction(p, "p")
     if not isinstance(input, Tensor):
         raise TypeError(f"input must be a torch.Tensor, got {type(input).__name__}")
@@ -75,7 +90,7 @@ def drop_block2d(
     Parameters
     ----------
     input : torch.Tensor
-        A floating tensor ``(N, C, H, W)``.
+        A floating tensor ``(N, C, H, W)`` (:func:`drop_block3d`: ``(N, C, D, H, W)``).
     p : float
         The drop probability, in [0, 1].
     block_size : int
@@ -107,11 +122,7 @@ def drop_block2d(
     >>> drop_block2d(torch.ones(2, 3, 8, 8), 0.1, 3).shape
     torch.Size([2, 3, 8, 8])
     """
-    if has_torch_function_unary(input):
-        return handle_torch_function(
-            drop_block2d, (input,), input, p, block_size, inplace, eps, training
-        )
-    return _drop_block(input, p, block_size, inplace, eps, training, 2)
+    return _drop_block(drop_block2d, 2, input, p, block_size, inplace, eps, training)
 
 
 def drop_block3d(
@@ -122,36 +133,9 @@ def drop_block3d(
     eps: float = 1e-06,
     training: bool = True,
 ) -> Tensor:
-    """torchvision's ``drop_block3d`` on ``(N, C, D, H, W)`` input (see the module docstring).
+    """torchvision's ``drop_block3d``: :func:`drop_block2d` on ``(N, C, D, H, W)`` input.
 
-    Parameters
-    ----------
-    input : torch.Tensor
-        A floating tensor ``(N, C, D, H, W)``.
-    p : float
-        The drop probability, in [0, 1].
-    block_size : int
-        The side of the square (cubic) blocks.
-    inplace : bool, default False
-        Write into ``input``.
-    eps : float, default 1e-06
-        Added to the kept count before rescaling, as torchvision does.
-    training : bool, default True
-        ``False`` returns ``input``.
-
-    Returns
-    -------
-    torch.Tensor
-        ``input`` with blocks zeroed and kept units rescaled; ``input`` itself
-        when not training or ``p`` is 0.
-
-    Raises
-    ------
-    ValueError
-        If ``p`` is outside [0, 1], ``input`` has the wrong rank, or ``eps`` is
-        negative.
-    TypeError
-        If ``input`` is not a tensor or an argument has the wrong type.
+    Parameters, Returns and Raises are those of :func:`drop_block2d`.
 
     Examples
     --------
@@ -159,11 +143,7 @@ def drop_block3d(
     >>> drop_block3d(torch.ones(1, 2, 4, 4, 4), 0.1, 3).shape
     torch.Size([1, 2, 4, 4, 4])
     """
-    if has_torch_function_unary(input):
-        return handle_torch_function(
-            drop_block3d, (input,), input, p, block_size, inplace, eps, training
-        )
-    return _drop_block(input, p, block_size, inplace, eps, training, 3)
+    return _drop_block(drop_block3d, 3, input, p, block_size, inplace, eps, training)
 
 
 class DropBlock2d(nn.Module):
@@ -181,6 +161,9 @@ class DropBlock2d(nn.Module):
         Added to the kept count before rescaling, as torchvision does.
     """
 
+    # What forward applies (a staticmethod: a plain function would become a method).
+    _function = staticmethod(drop_block2d)
+
     def __init__(
         self, p: float, block_size: int, inplace: bool = False, eps: float = 1e-06
     ) -> None:
@@ -191,19 +174,20 @@ class DropBlock2d(nn.Module):
         self.eps = eps
 
     def forward(self, input: Tensor) -> Tensor:
-        """:func:`drop_block2d` of ``input``, in training mode when ``self.training``.
+        """:func:`drop_block2d` (``DropBlock3d``: :func:`drop_block3d`) of ``input``,
+        in training mode when ``self.training``.
 
         Parameters
         ----------
         input : torch.Tensor
-            A floating tensor ``(N, C, H, W)``.
+            A floating tensor ``(N, C, H, W)`` (``DropBlock3d``: ``(N, C, D, H, W)``).
 
         Returns
         -------
         torch.Tensor
-            The result of :func:`drop_block2d`.
+            The function's result.
         """
-        return drop_block2d(input, self.p, self.block_size, self.inplace, self.eps, self.training)
+        return self._function(input, self.p, self.block_size, self.inplace, self.eps, self.training)
 
     def __repr__(self) -> str:
         return (
@@ -213,36 +197,7 @@ class DropBlock2d(nn.Module):
 
 
 class DropBlock3d(DropBlock2d):
-    """torchvision's ``DropBlock3d``: :func:`drop_block3d` with ``self.training``.
+    """torchvision's ``DropBlock3d``: :func:`drop_block3d` with ``self.training``;
+    the parameters of :class:`DropBlock2d`."""
 
-    Parameters
-    ----------
-    p : float
-        The drop probability, in [0, 1].
-    block_size : int
-        The side of the square (cubic) blocks.
-    inplace : bool, default False
-        Write into ``input``.
-    eps : float, default 1e-06
-        Added to the kept count before rescaling, as torchvision does.
-    """
-
-    def __init__(
-        self, p: float, block_size: int, inplace: bool = False, eps: float = 1e-06
-    ) -> None:
-        super().__init__(p, block_size, inplace, eps)
-
-    def forward(self, input: Tensor) -> Tensor:
-        """:func:`drop_block3d` of ``input``, in training mode when ``self.training``.
-
-        Parameters
-        ----------
-        input : torch.Tensor
-            A floating tensor ``(N, C, D, H, W)``.
-
-        Returns
-        -------
-        torch.Tensor
-            The result of :func:`drop_block3d`.
-        """
-        return drop_block3d(input, self.p, self.block_size, self.inplace, self.eps, self.training)
+    _function = staticmethod(drop_block3d)

@@ -151,7 +151,8 @@ def _bfloat16() -> np.dtype | None:
         import ml_dtypes
     except ImportError:
         return None
-    return np.dtype(ml_dtypes.bfloat16)
+    dtype: np.dtype = np.dtype(ml_dtypes.bfloat16)
+    return dtype
 
 
 def check_dtype(ctx: Context, name: str) -> CheckResult:
