@@ -150,7 +150,9 @@ def plan_mask(
     if empty_map or isinstance(gamma_rule, float):
         value = 0.0 if empty_map else gamma_rule
     elif not isinstance(drop, float):
-        value = gamma_xp(drop, gamma_rule, block, spatial, seed_region, xp=_namespace_of(drop, xp))
+        value = gamma_xp(
+            drop, gamma_rule, block, spatial, seed_region, xp=_namespace_of(drop, xp=xp)
+        )
     elif drop == 0.0:
         value = 0.0
     elif gamma_rule == "exact":
@@ -161,7 +163,7 @@ def plan_mask(
     return MaskPlan(shape, spatial, block, offsets, grid, value, channels_last)
 
 
-def _namespace_of(drop: Any, xp: ModuleType | None) -> ModuleType:
+def _namespace_of(drop: Any, *, xp: ModuleType | None) -> ModuleType:
     return drop_namespace(drop) if xp is None else resolve_namespace(xp)
 
 
@@ -284,7 +286,7 @@ def sample_mask(
     (2, 3, 14, 14)
     """
     if xp is None and is_drop_array(drop_prob):
-        xp = _namespace_of(drop_prob, None)
+        xp = _namespace_of(drop_prob, xp=None)
     plan = plan_mask(
         shape,
         drop_prob,
