@@ -11,6 +11,7 @@ channels share the same drop mask"), so that variant claims shared masks.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib.util
 import os
 from collections.abc import Callable
@@ -48,6 +49,58 @@ class Target:
         return [m for m in self.requires if importlib.util.find_spec(m) is None]
 
 
+@dataclasses.dataclass
+class _Row:
+    """A row of the table, recorded when its ``@_target`` line is read; its
+    factory is filled in when the decorator is applied."""
+
+    fields: dict[str, Any]
+    options: dict[str, Any]
+    factory: Callable[..., Implementation] | None = None
+
+    def target(self) -> Target:
+        assert self.factory is not None, f"@_target({self.fields['name']!r}) never applied"
+        return Target(build=functools.partial(self.factory, **self.options), **self.fields)
+
+
+_ROWS: list[_Row] = []
+
+
+def _target(
+    name: str,
+    claims: Spec,
+    *,
+    requires: tuple[str, ...] = (),
+    ndim: int = 2,
+    third_party: bool = True,
+    source: str = "",
+    budget: str = "",
+    **options: Any,
+) -> Callable[[Callable[..., Implementation]], Callable[..., Implementation]]:
+    """Add the decorated factory, called with ``options``, to the built-in
+    targets as :class:`Target` ``name`` (the other arguments are its fields).
+    Rows keep the order their ``@_target`` lines are written in, stacked ones
+    too: Python evaluates stacked decorator lines top to bottom (recording the
+    row here) before applying them bottom-up (filling in the factory)."""
+    fields = dict(
+        name=name,
+        claims=claims,
+        requires=requires,
+        ndim=ndim,
+        third_party=third_party,
+        source=source,
+        budget=budget,
+    )
+    row = _Row(fields, options)
+    _ROWS.append(row)
+
+    def register(factory: Callable[..., Implementation]) -> Callable[..., Implementation]:
+        row.factory = factory
+        return factory
+
+    return register
+
+
 class _Stream:
     """The reference's seed stream under test: a fixed seed and a step counting
     calls, restarted by reseeding (which also seeds the global generators)."""
@@ -65,6 +118,41 @@ class _Stream:
         seed_global_rngs(seed)
 
 
+_PAPER = SPECS["paper"]
+_EXACT = SPECS["exact"]
+_KERAS_BACKEND = os.environ.get("KERAS_BACKEND", "tensorflow")
+_KERAS_SOURCE = "This project's Keras 3 layer, defaults, on the installed Keras backend."
+
+
+@_target("dropblock_core paper", _PAPER, third_party=False, gamma="paper")
+@_target("dropblock_core exact", _EXACT, third_party=False)
+@_target(
+    "dropblock_core full region",
+    dataclasses.replace(_PAPER, name="paper+full", seed_region="full"),
+    third_party=False,
+    gamma="paper",
+    seed_region="full",
+)
+@_target(
+    "dropblock_core shared channels, per-sample rescale, channels-last",
+    dataclasses.replace(
+        _EXACT, name="exact+shared+per_sample", share_channels=True, normalize="per_sample"
+    ),
+    third_party=False,
+    share_channels=True,
+    normalize="per_sample",
+    channels_last=True,
+)
+@_target(
+    "dropblock_core shared batch, expected rescale, 3-D",
+    dataclasses.replace(
+        _EXACT, name="exact+shared batch+expected", share_batch=True, normalize="expected"
+    ),
+    ndim=3,
+    third_party=False,
+    share_batch=True,
+    normalize="expected",
+)
 def reference(**options: Any) -> Implementation:
     """:func:`dropblock_core.dropblock` with ``options`` as an implementation:
     Threefry stream, seed fixed, step counting calls (reset by reseeding).
@@ -87,6 +175,14 @@ def reference(**options: Any) -> Implementation:
     return Implementation(forward, eval=evaluate, reseed=stream.reseed, channels_last=last)
 
 
+@_target(
+    "dropblock_core on torch",
+    _EXACT,
+    requires=("torch", "array_api_compat"),
+    third_party=False,
+    source="The core's dense array-API path (quick budget: it is slower than NumPy's).",
+    budget="quick",
+)
 def _reference_torch() -> Implementation:
     """The reference computing on torch tensors (array-API path), with autograd."""
     import array_api_compat.torch  # noqa: F401  (the torch namespace the core uses)
@@ -99,6 +195,13 @@ def _reference_torch() -> Implementation:
     )
 
 
+@_target(
+    "dropblock_torch DropBlock2d",
+    _EXACT,
+    requires=("torch", "dropblock_torch"),
+    third_party=False,
+    source="This project's PyTorch layer, defaults (exact gamma, seeds from torch).",
+)
 def _dropblock_torch_layer() -> Implementation:
     """``dropblock_torch.DropBlock2d`` with its defaults (masks from torch's generator)."""
     from dropblock_torch import DropBlock2d
@@ -106,6 +209,13 @@ def _dropblock_torch_layer() -> Implementation:
     return wrap_torch_module(lambda p, b: DropBlock2d(p, b))
 
 
+@_target(
+    "dropblock_torch dropblock",
+    _EXACT,
+    requires=("torch", "dropblock_torch"),
+    third_party=False,
+    source="This project's PyTorch function, defaults (exact gamma, seeds from torch).",
+)
 def _dropblock_torch_function() -> Implementation:
     """``dropblock_torch.dropblock`` with its defaults (masks from torch's generator)."""
     from dropblock_torch import dropblock as torch_dropblock
@@ -116,52 +226,14 @@ def _dropblock_torch_function() -> Implementation:
     )
 
 
-def _dropblock_keras_layer(ndim: int) -> Implementation:
-    """``dropblock_keras.DropBlock2D``/``3D`` with its defaults, on the installed
-    Keras backend (``KERAS_BACKEND``): masks in the backend's own arrays."""
-    import dropblock_keras
-
-    cls = dropblock_keras.DropBlock2D if ndim == 2 else dropblock_keras.DropBlock3D
-    return wrap_keras_layer(lambda p, b: cls(p, b, data_format="channels_last"))
-
-
-def _torchvision(ndim: int) -> Implementation:
-    from torchvision.ops import drop_block2d, drop_block3d
-
-    op = drop_block2d if ndim == 2 else drop_block3d
-    return wrap_torch(
-        lambda t, p, b: op(t, p, b, training=True),
-        fn_eval=lambda t, p, b: op(t, p, b, training=False),
-    )
-
-
-def _timm(couple_channels: bool) -> Implementation:
-    from timm.layers import DropBlock2d
-
-    return wrap_torch_module(lambda p, b: DropBlock2d(p, b, couple_channels=couple_channels))
-
-
-def _pypi_dropblock(ndim: int) -> Implementation:
-    from dropblock import DropBlock2D, DropBlock3D
-
-    cls = DropBlock2D if ndim == 2 else DropBlock3D
-    return wrap_torch_module(lambda p, b: cls(p, b))
-
-
-def _keras_cv() -> Implementation:
-    import os
-
-    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    import keras
-    from keras_cv.layers import DropBlock2D
-
-    if keras.backend.backend() != "tensorflow":
-        raise RuntimeError(
-            f"keras-cv runs on the TensorFlow backend, not {keras.backend.backend()!r}"
-        )
-    return wrap_keras_layer(lambda p, b: DropBlock2D(p, b), channels_last=True)
-
-
+@_target(
+    "dropblock_jax dropblock (jit)",
+    _EXACT,
+    requires=("jax",),
+    third_party=False,
+    source="The JAX function under jax.jit, a key per call (the core's dense path).",
+    budget="quick",
+)
 def _jax_function() -> Implementation:
     """``dropblock_jax.dropblock`` under ``jax.jit`` (drop_prob and block
     static, the key traced): the core's dense path on ``jax.numpy``."""
@@ -188,6 +260,14 @@ def _jax_layers(build: Callable[[float, Any, int], Any]) -> Callable[[Any, float
     return layer
 
 
+@_target(
+    "dropblock_jax.nnx DropBlock",
+    _EXACT,
+    requires=("jax", "flax"),
+    third_party=False,
+    source="Flax NNX module, channels-last; drop_prob is a variable (gamma on the device).",
+    budget="quick",
+)
 def _jax_nnx() -> Implementation:
     """``dropblock_jax.nnx.DropBlock`` called eagerly with a key (its drop_prob
     is a variable: gamma computed on the device), channels-last."""
@@ -201,6 +281,14 @@ def _jax_nnx() -> Implementation:
     )
 
 
+@_target(
+    "dropblock_jax.linen DropBlock",
+    _EXACT,
+    requires=("jax", "flax"),
+    third_party=False,
+    source="Flax Linen module through apply, channels-last.",
+    budget="quick",
+)
 def _jax_linen() -> Implementation:
     """``dropblock_jax.linen.DropBlock`` through ``apply`` with a key, channels-last."""
     from dropblock_jax.linen import DropBlock
@@ -213,6 +301,14 @@ def _jax_linen() -> Implementation:
     )
 
 
+@_target(
+    "dropblock_jax.equinox DropBlock (vmap)",
+    dataclasses.replace(_EXACT, name="exact+per_sample", normalize="per_sample"),
+    requires=("jax", "equinox"),
+    third_party=False,
+    source="Equinox module on one sample, vmapped with a key per sample: per-sample rescale.",
+    budget="quick",
+)
 def _jax_equinox() -> Implementation:
     """``dropblock_jax.equinox.DropBlock`` on one sample, ``jax.vmap``-ed over
     the batch with one key per sample (so the rescale is per sample)."""
@@ -231,165 +327,120 @@ def _jax_equinox() -> Implementation:
     )
 
 
-_PAPER = SPECS["paper"]
-_EXACT = SPECS["exact"]
-
-TARGETS: tuple[Target, ...] = (
-    Target("dropblock_core paper", _PAPER, lambda: reference(gamma="paper"), third_party=False),
-    Target("dropblock_core exact", _EXACT, lambda: reference(), third_party=False),
-    Target(
-        "dropblock_core full region",
-        dataclasses.replace(_PAPER, name="paper+full", seed_region="full"),
-        lambda: reference(gamma="paper", seed_region="full"),
-        third_party=False,
-    ),
-    Target(
-        "dropblock_core shared channels, per-sample rescale, channels-last",
-        dataclasses.replace(
-            _EXACT, name="exact+shared+per_sample", share_channels=True, normalize="per_sample"
-        ),
-        lambda: reference(share_channels=True, normalize="per_sample", channels_last=True),
-        third_party=False,
-    ),
-    Target(
-        "dropblock_core shared batch, expected rescale, 3-D",
-        dataclasses.replace(
-            _EXACT, name="exact+shared batch+expected", share_batch=True, normalize="expected"
-        ),
-        lambda: reference(share_batch=True, normalize="expected"),
-        ndim=3,
-        third_party=False,
-    ),
-    Target(
-        "dropblock_core on torch",
-        _EXACT,
-        _reference_torch,
-        requires=("torch", "array_api_compat"),
-        third_party=False,
-        source="The core's dense array-API path (quick budget: it is slower than NumPy's).",
-        budget="quick",
-    ),
-    Target(
-        "dropblock_torch DropBlock2d",
-        _EXACT,
-        _dropblock_torch_layer,
-        requires=("torch", "dropblock_torch"),
-        third_party=False,
-        source="This project's PyTorch layer, defaults (exact gamma, seeds from torch).",
-    ),
-    Target(
-        "dropblock_torch dropblock",
-        _EXACT,
-        _dropblock_torch_function,
-        requires=("torch", "dropblock_torch"),
-        third_party=False,
-        source="This project's PyTorch function, defaults (exact gamma, seeds from torch).",
-    ),
-    Target(
-        "dropblock_jax dropblock (jit)",
-        _EXACT,
-        _jax_function,
-        requires=("jax",),
-        third_party=False,
-        source="The JAX function under jax.jit, a key per call (the core's dense path).",
-        budget="quick",
-    ),
-    Target(
-        "dropblock_jax.nnx DropBlock",
-        _EXACT,
-        _jax_nnx,
-        requires=("jax", "flax"),
-        third_party=False,
-        source="Flax NNX module, channels-last; drop_prob is a variable (gamma on the device).",
-        budget="quick",
-    ),
-    Target(
-        "dropblock_jax.linen DropBlock",
-        _EXACT,
-        _jax_linen,
-        requires=("jax", "flax"),
-        third_party=False,
-        source="Flax Linen module through apply, channels-last.",
-        budget="quick",
-    ),
-    Target(
-        "dropblock_jax.equinox DropBlock (vmap)",
-        dataclasses.replace(_EXACT, name="exact+per_sample", normalize="per_sample"),
-        _jax_equinox,
-        requires=("jax", "equinox"),
-        third_party=False,
-        source="Equinox module on one sample, vmapped with a key per sample: per-sample rescale.",
-        budget="quick",
-    ),
-    Target(
-        "torchvision drop_block2d",
-        _PAPER,
-        lambda: _torchvision(2),
-        requires=("torchvision",),
-        source="torchvision.ops.drop_block2d docstring: DropBlock2d from the paper",
-    ),
-    Target(
-        "torchvision drop_block3d",
-        _PAPER,
-        lambda: _torchvision(3),
-        requires=("torchvision",),
-        ndim=3,
-        source="torchvision.ops.drop_block3d docstring: DropBlock3d from the paper",
-    ),
-    Target(
-        "timm DropBlock2d (couple_channels=True, default)",
-        dataclasses.replace(_PAPER, name="paper+shared channels", share_channels=True),
-        lambda: _timm(True),
-        requires=("timm",),
-        source="timm.layers.DropBlock2d docstring: the paper; couple_channels=True shares the mask",
-    ),
-    Target(
-        "timm DropBlock2d (couple_channels=False)",
-        _PAPER,
-        lambda: _timm(False),
-        requires=("timm",),
-        source="timm.layers.DropBlock2d docstring: the paper; independent mask per channel",
-    ),
-    Target(
-        "PyPI dropblock DropBlock2D",
-        _PAPER,
-        lambda: _pypi_dropblock(2),
-        requires=("dropblock", "torch"),
-        source="dropblock.DropBlock2D docstring: as described in the paper",
-    ),
-    Target(
-        "PyPI dropblock DropBlock3D",
-        _PAPER,
-        lambda: _pypi_dropblock(3),
-        requires=("dropblock", "torch"),
-        ndim=3,
-        source="dropblock.DropBlock3D docstring: an extension of the paper to 3-D",
-    ),
-    Target(
-        f"dropblock_keras DropBlock2D ({os.environ.get('KERAS_BACKEND', 'tensorflow')})",
-        _EXACT,
-        lambda: _dropblock_keras_layer(2),
-        requires=("keras", "dropblock_keras"),
-        third_party=False,
-        source="This project's Keras 3 layer, defaults, on the installed Keras backend.",
-    ),
-    Target(
-        f"dropblock_keras DropBlock3D ({os.environ.get('KERAS_BACKEND', 'tensorflow')})",
-        _EXACT,
-        lambda: _dropblock_keras_layer(3),
-        requires=("keras", "dropblock_keras"),
-        ndim=3,
-        third_party=False,
-        source="This project's Keras 3 layer, defaults, on the installed Keras backend.",
-    ),
-    Target(
-        "keras-cv DropBlock2D",
-        _PAPER,
-        _keras_cv,
-        requires=("keras_cv", "tensorflow"),
-        source="keras_cv.layers.DropBlock2D docstring: the paper (TensorFlow backend)",
-    ),
+@_target(
+    "torchvision drop_block2d",
+    _PAPER,
+    requires=("torchvision",),
+    source="torchvision.ops.drop_block2d docstring: DropBlock2d from the paper",
+    op="drop_block2d",
 )
+@_target(
+    "torchvision drop_block3d",
+    _PAPER,
+    requires=("torchvision",),
+    ndim=3,
+    source="torchvision.ops.drop_block3d docstring: DropBlock3d from the paper",
+    op="drop_block3d",
+)
+def _torchvision(op: str) -> Implementation:
+    """``torchvision.ops.<op>`` (``drop_block2d`` or ``drop_block3d``)."""
+    import torchvision.ops
+
+    fn = getattr(torchvision.ops, op)
+    return wrap_torch(
+        lambda t, p, b: fn(t, p, b, training=True),
+        fn_eval=lambda t, p, b: fn(t, p, b, training=False),
+    )
+
+
+@_target(
+    "timm DropBlock2d (couple_channels=True, default)",
+    dataclasses.replace(_PAPER, name="paper+shared channels", share_channels=True),
+    requires=("timm",),
+    source="timm.layers.DropBlock2d docstring: the paper; couple_channels=True shares the mask",
+    couple_channels=True,
+)
+@_target(
+    "timm DropBlock2d (couple_channels=False)",
+    _PAPER,
+    requires=("timm",),
+    source="timm.layers.DropBlock2d docstring: the paper; independent mask per channel",
+    couple_channels=False,
+)
+def _timm(couple_channels: bool) -> Implementation:
+    from timm.layers import DropBlock2d
+
+    return wrap_torch_module(lambda p, b: DropBlock2d(p, b, couple_channels=couple_channels))
+
+
+@_target(
+    "PyPI dropblock DropBlock2D",
+    _PAPER,
+    requires=("dropblock", "torch"),
+    source="dropblock.DropBlock2D docstring: as described in the paper",
+    layer="DropBlock2D",
+)
+@_target(
+    "PyPI dropblock DropBlock3D",
+    _PAPER,
+    requires=("dropblock", "torch"),
+    ndim=3,
+    source="dropblock.DropBlock3D docstring: an extension of the paper to 3-D",
+    layer="DropBlock3D",
+)
+def _pypi_dropblock(layer: str) -> Implementation:
+    """The PyPI ``dropblock`` package's ``layer`` (``DropBlock2D``/``3D``)."""
+    import dropblock
+
+    cls = getattr(dropblock, layer)
+    return wrap_torch_module(lambda p, b: cls(p, b))
+
+
+@_target(
+    f"dropblock_keras DropBlock2D ({_KERAS_BACKEND})",
+    _EXACT,
+    requires=("keras", "dropblock_keras"),
+    third_party=False,
+    source=_KERAS_SOURCE,
+    layer="DropBlock2D",
+)
+@_target(
+    f"dropblock_keras DropBlock3D ({_KERAS_BACKEND})",
+    _EXACT,
+    requires=("keras", "dropblock_keras"),
+    ndim=3,
+    third_party=False,
+    source=_KERAS_SOURCE,
+    layer="DropBlock3D",
+)
+def _dropblock_keras_layer(layer: str) -> Implementation:
+    """``dropblock_keras.<layer>`` (``DropBlock2D``/``3D``) with its defaults, on
+    the installed Keras backend (``KERAS_BACKEND``): masks in the backend's own arrays."""
+    import dropblock_keras
+
+    cls = getattr(dropblock_keras, layer)
+    return wrap_keras_layer(lambda p, b: cls(p, b, data_format="channels_last"))
+
+
+@_target(
+    "keras-cv DropBlock2D",
+    _PAPER,
+    requires=("keras_cv", "tensorflow"),
+    source="keras_cv.layers.DropBlock2D docstring: the paper (TensorFlow backend)",
+)
+def _keras_cv() -> Implementation:
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    import keras
+    from keras_cv.layers import DropBlock2D
+
+    if keras.backend.backend() != "tensorflow":
+        raise RuntimeError(
+            f"keras-cv runs on the TensorFlow backend, not {keras.backend.backend()!r}"
+        )
+    return wrap_keras_layer(lambda p, b: DropBlock2D(p, b), channels_last=True)
+
+
+TARGETS: tuple[Target, ...] = tuple(row.target() for row in _ROWS)
 
 
 def available(reference_only: bool = False) -> tuple[list[Target], list[tuple[Target, list[str]]]]:
