@@ -51,8 +51,9 @@ class Target:
 
 @dataclasses.dataclass
 class _Row:
-    """A row of the table, recorded when its ``@_target`` line is read; its
-    factory is filled in when the decorator is applied."""
+    """A built-in target, recorded when its decorator line (``@_ours(...)``,
+    ``@_theirs(...)``) is read; its factory is filled in when the decorator
+    is applied."""
 
     fields: dict[str, Any]
     options: dict[str, Any]
@@ -64,6 +65,7 @@ class _Row:
 
 
 _ROWS: list[_Row] = []
+_Register = Callable[[Callable[..., Implementation]], Callable[..., Implementation]]
 
 
 def _target(
@@ -72,15 +74,15 @@ def _target(
     *,
     requires: tuple[str, ...] = (),
     ndim: int = 2,
-    third_party: bool = True,
+    third_party: bool,
     source: str = "",
     budget: str = "",
     **options: Any,
-) -> Callable[[Callable[..., Implementation]], Callable[..., Implementation]]:
+) -> _Register:
     """Add the decorated factory, called with ``options``, to the built-in
     targets as :class:`Target` ``name`` (the other arguments are its fields).
-    Rows keep the order their ``@_target`` lines are written in, stacked ones
-    too: Python evaluates stacked decorator lines top to bottom (recording the
+    Targets keep the order their decorator lines are written in, stacked
+    ones too: Python evaluates stacked decorator lines top to bottom (recording the
     row here) before applying them bottom-up (filling in the factory)."""
     fields = dict(
         name=name,
@@ -124,32 +126,41 @@ _KERAS_BACKEND = os.environ.get("KERAS_BACKEND", "tensorflow")
 _KERAS_SOURCE = "This project's Keras 3 layer, defaults, on the installed Keras backend."
 
 
-@_target("dropblock_core paper", _PAPER, third_party=False, gamma="paper")
-@_target("dropblock_core exact", _EXACT, third_party=False)
-@_target(
+def _ours(name: str, claims: Spec = _EXACT, **fields: Any) -> _Register:
+    """:func:`_target` for this project's implementations, which claim the
+    exact spec unless told otherwise."""
+    return _target(name, claims, third_party=False, **fields)
+
+
+def _theirs(name: str, claims: Spec = _PAPER, **fields: Any) -> _Register:
+    """:func:`_target` for a third-party implementation: the paper's spec
+    unless its documentation says otherwise (see the module docstring)."""
+    return _target(name, claims, third_party=True, **fields)
+
+
+@_ours("dropblock_core paper", _PAPER, gamma="paper")
+@_ours("dropblock_core exact")
+@_ours(
     "dropblock_core full region",
     dataclasses.replace(_PAPER, name="paper+full", seed_region="full"),
-    third_party=False,
     gamma="paper",
     seed_region="full",
 )
-@_target(
+@_ours(
     "dropblock_core shared channels, per-sample rescale, channels-last",
     dataclasses.replace(
         _EXACT, name="exact+shared+per_sample", share_channels=True, normalize="per_sample"
     ),
-    third_party=False,
     share_channels=True,
     normalize="per_sample",
     channels_last=True,
 )
-@_target(
+@_ours(
     "dropblock_core shared batch, expected rescale, 3-D",
     dataclasses.replace(
         _EXACT, name="exact+shared batch+expected", share_batch=True, normalize="expected"
     ),
     ndim=3,
-    third_party=False,
     share_batch=True,
     normalize="expected",
 )
@@ -175,11 +186,9 @@ def reference(**options: Any) -> Implementation:
     return Implementation(forward, eval=evaluate, reseed=stream.reseed, channels_last=last)
 
 
-@_target(
+@_ours(
     "dropblock_core on torch",
-    _EXACT,
     requires=("torch", "array_api_compat"),
-    third_party=False,
     source="The core's dense array-API path (quick budget: it is slower than NumPy's).",
     budget="quick",
 )
@@ -195,11 +204,9 @@ def _reference_torch() -> Implementation:
     )
 
 
-@_target(
+@_ours(
     "dropblock_torch DropBlock2d",
-    _EXACT,
     requires=("torch", "dropblock_torch"),
-    third_party=False,
     source="This project's PyTorch layer, defaults (exact gamma, seeds from torch).",
 )
 def _dropblock_torch_layer() -> Implementation:
@@ -209,11 +216,9 @@ def _dropblock_torch_layer() -> Implementation:
     return wrap_torch_module(lambda p, b: DropBlock2d(p, b))
 
 
-@_target(
+@_ours(
     "dropblock_torch dropblock",
-    _EXACT,
     requires=("torch", "dropblock_torch"),
-    third_party=False,
     source="This project's PyTorch function, defaults (exact gamma, seeds from torch).",
 )
 def _dropblock_torch_function() -> Implementation:
@@ -226,11 +231,9 @@ def _dropblock_torch_function() -> Implementation:
     )
 
 
-@_target(
+@_ours(
     "dropblock_jax dropblock (jit)",
-    _EXACT,
     requires=("jax",),
-    third_party=False,
     source="The JAX function under jax.jit, a key per call (the core's dense path).",
     budget="quick",
 )
@@ -260,11 +263,9 @@ def _jax_layers(build: Callable[[float, Any, int], Any]) -> Callable[[Any, float
     return layer
 
 
-@_target(
+@_ours(
     "dropblock_jax.nnx DropBlock",
-    _EXACT,
     requires=("jax", "flax"),
-    third_party=False,
     source="Flax NNX module, channels-last; drop_prob is a variable (gamma on the device).",
     budget="quick",
 )
@@ -281,11 +282,9 @@ def _jax_nnx() -> Implementation:
     )
 
 
-@_target(
+@_ours(
     "dropblock_jax.linen DropBlock",
-    _EXACT,
     requires=("jax", "flax"),
-    third_party=False,
     source="Flax Linen module through apply, channels-last.",
     budget="quick",
 )
@@ -301,11 +300,10 @@ def _jax_linen() -> Implementation:
     )
 
 
-@_target(
+@_ours(
     "dropblock_jax.equinox DropBlock (vmap)",
     dataclasses.replace(_EXACT, name="exact+per_sample", normalize="per_sample"),
     requires=("jax", "equinox"),
-    third_party=False,
     source="Equinox module on one sample, vmapped with a key per sample: per-sample rescale.",
     budget="quick",
 )
@@ -327,16 +325,14 @@ def _jax_equinox() -> Implementation:
     )
 
 
-@_target(
+@_theirs(
     "torchvision drop_block2d",
-    _PAPER,
     requires=("torchvision",),
     source="torchvision.ops.drop_block2d docstring: DropBlock2d from the paper",
     op="drop_block2d",
 )
-@_target(
+@_theirs(
     "torchvision drop_block3d",
-    _PAPER,
     requires=("torchvision",),
     ndim=3,
     source="torchvision.ops.drop_block3d docstring: DropBlock3d from the paper",
@@ -353,16 +349,15 @@ def _torchvision(op: str) -> Implementation:
     )
 
 
-@_target(
+@_theirs(
     "timm DropBlock2d (couple_channels=True, default)",
     dataclasses.replace(_PAPER, name="paper+shared channels", share_channels=True),
     requires=("timm",),
     source="timm.layers.DropBlock2d docstring: the paper; couple_channels=True shares the mask",
     couple_channels=True,
 )
-@_target(
+@_theirs(
     "timm DropBlock2d (couple_channels=False)",
-    _PAPER,
     requires=("timm",),
     source="timm.layers.DropBlock2d docstring: the paper; independent mask per channel",
     couple_channels=False,
@@ -373,16 +368,14 @@ def _timm(couple_channels: bool) -> Implementation:
     return wrap_torch_module(lambda p, b: DropBlock2d(p, b, couple_channels=couple_channels))
 
 
-@_target(
+@_theirs(
     "PyPI dropblock DropBlock2D",
-    _PAPER,
     requires=("dropblock", "torch"),
     source="dropblock.DropBlock2D docstring: as described in the paper",
     layer="DropBlock2D",
 )
-@_target(
+@_theirs(
     "PyPI dropblock DropBlock3D",
-    _PAPER,
     requires=("dropblock", "torch"),
     ndim=3,
     source="dropblock.DropBlock3D docstring: an extension of the paper to 3-D",
@@ -396,20 +389,16 @@ def _pypi_dropblock(layer: str) -> Implementation:
     return wrap_torch_module(lambda p, b: cls(p, b))
 
 
-@_target(
+@_ours(
     f"dropblock_keras DropBlock2D ({_KERAS_BACKEND})",
-    _EXACT,
     requires=("keras", "dropblock_keras"),
-    third_party=False,
     source=_KERAS_SOURCE,
     layer="DropBlock2D",
 )
-@_target(
+@_ours(
     f"dropblock_keras DropBlock3D ({_KERAS_BACKEND})",
-    _EXACT,
     requires=("keras", "dropblock_keras"),
     ndim=3,
-    third_party=False,
     source=_KERAS_SOURCE,
     layer="DropBlock3D",
 )
@@ -422,9 +411,8 @@ def _dropblock_keras_layer(layer: str) -> Implementation:
     return wrap_keras_layer(lambda p, b: cls(p, b, data_format="channels_last"))
 
 
-@_target(
+@_theirs(
     "keras-cv DropBlock2D",
-    _PAPER,
     requires=("keras_cv", "tensorflow"),
     source="keras_cv.layers.DropBlock2D docstring: the paper (TensorFlow backend)",
 )
