@@ -6,7 +6,7 @@ randomness that draws it (:class:`SeedDraw`): the values both mask paths
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = ["MaskPlan", "SeedDraw"]
@@ -23,6 +23,9 @@ class MaskPlan:
     grid: tuple[int, ...]  # (batch', channels', *seed grid), logical layout
     gamma: float | Any  # a Python float, or a 0-d array computed in the graph
     channels_last: bool
+    # the checked drop_prob (a float, or a 0-d array); not part of the plan's
+    # identity: the mask depends on it only through gamma
+    drop_prob: float | Any = field(compare=False)
 
     @property
     def host_gamma(self) -> bool:
@@ -44,7 +47,7 @@ class MaskPlan:
     def seedless(self, gamma: float | Any) -> bool:
         """Whether no seed can occur: no position, or a host ``gamma`` of 0.
 
-        >>> MaskPlan((1, 1, 3), (3,), (1,), (0,), (1, 1, 3), 0.0, False).seedless(0.0)
+        >>> MaskPlan((1, 1, 3), (3,), (1,), (0,), (1, 1, 3), 0.0, False, 0.0).seedless(0.0)
         True
         """
         return self.positions == 0 or isinstance(gamma, float) and gamma == 0.0

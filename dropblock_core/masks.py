@@ -64,7 +64,8 @@ def plan_mask(
     share_batch: bool = False,
     xp: ModuleType | None = None,
 ) -> MaskPlan:
-    """Validate the parameters and resolve gamma, the block and the seed grid.
+    """Validate the parameters and resolve gamma, the block and the seed grid
+    (the plan keeps the checked ``drop_prob``).
 
     A 0-d array ``drop_prob`` (of ``xp``; ``None``: its own namespace) gives a
     gamma computed in the graph for ``gamma="exact"``/``"paper"``.
@@ -107,7 +108,7 @@ def plan_mask(
     else:
         value = paper_gamma(drop, block, spatial)
     offsets = tuple(seed_offset(b, seed_region) for b in block)
-    return MaskPlan(shape, spatial, block, offsets, grid, value, channels_last)
+    return MaskPlan(shape, spatial, block, offsets, grid, value, channels_last, drop)
 
 
 def _namespace_of(drop: Any, xp: ModuleType | None) -> ModuleType:
