@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import importlib.util
+import inspect
 import os
 from collections.abc import Callable
 from typing import Any
@@ -61,7 +62,12 @@ class _Row:
 
     def target(self) -> Target:
         assert self.factory is not None, f"@_target({self.fields['name']!r}) never applied"
-        return Target(build=functools.partial(self.factory, **self.options), **self.fields)
+        fields = dict(self.fields)
+        if fields["source"] is None:  # the factory's docstring says it
+            fields["source"] = " ".join(
+                (inspect.getdoc(self.factory) or "").split("\n\n")[0].split()
+            )
+        return Target(build=functools.partial(self.factory, **self.options), **fields)
 
 
 _ROWS: list[_Row] = []
@@ -75,12 +81,13 @@ def _target(
     requires: tuple[str, ...] = (),
     ndim: int = 2,
     third_party: bool,
-    source: str = "",
+    source: str | None = None,
     budget: str = "",
     **options: Any,
 ) -> _Register:
     """Add the decorated factory, called with ``options``, to the built-in
-    targets as :class:`Target` ``name`` (the other arguments are its fields).
+    targets as :class:`Target` ``name`` (the other arguments are its fields;
+    ``source=None``: the first paragraph of the factory's docstring).
     Targets keep the order their decorator lines are written in, stacked
     ones too: Python evaluates stacked decorator lines top to bottom (recording the
     row here) before applying them bottom-up (filling in the factory)."""
@@ -138,11 +145,12 @@ def _theirs(name: str, claims: Spec = _PAPER, **fields: Any) -> _Register:
     return _target(name, claims, third_party=True, **fields)
 
 
-@_ours("dropblock_core paper", _PAPER, gamma="paper")
-@_ours("dropblock_core exact")
+@_ours("dropblock_core paper", _PAPER, gamma="paper", source="")
+@_ours("dropblock_core exact", source="")
 @_ours(
     "dropblock_core full region",
     dataclasses.replace(_PAPER, name="paper+full", seed_region="full"),
+    source="",
     gamma="paper",
     seed_region="full",
 )
@@ -151,6 +159,7 @@ def _theirs(name: str, claims: Spec = _PAPER, **fields: Any) -> _Register:
     dataclasses.replace(
         _EXACT, name="exact+shared+per_sample", share_channels=True, normalize="per_sample"
     ),
+    source="",
     share_channels=True,
     normalize="per_sample",
     channels_last=True,
@@ -161,6 +170,7 @@ def _theirs(name: str, claims: Spec = _PAPER, **fields: Any) -> _Register:
         _EXACT, name="exact+shared batch+expected", share_batch=True, normalize="expected"
     ),
     ndim=3,
+    source="",
     share_batch=True,
     normalize="expected",
 )
@@ -186,14 +196,11 @@ def reference(**options: Any) -> Implementation:
     return Implementation(forward, eval=evaluate, reseed=stream.reseed, channels_last=last)
 
 
-@_ours(
-    "dropblock_core on torch",
-    requires=("torch", "array_api_compat"),
-    source="The core's dense array-API path (quick budget: it is slower than NumPy's).",
-    budget="quick",
-)
+@_ours("dropblock_core on torch", requires=("torch", "array_api_compat"), budget="quick")
 def _reference_torch() -> Implementation:
-    """The reference computing on torch tensors (array-API path), with autograd."""
+    """The core's dense array-API path (quick budget: it is slower than NumPy's).
+
+    The reference computing on torch tensors, with autograd."""
     import array_api_compat.torch  # noqa: F401  (the torch namespace the core uses)
 
     stream = _Stream()
@@ -204,25 +211,21 @@ def _reference_torch() -> Implementation:
     )
 
 
-@_ours(
-    "dropblock_torch DropBlock2d",
-    requires=("torch", "dropblock_torch"),
-    source="This project's PyTorch layer, defaults (exact gamma, seeds from torch).",
-)
+@_ours("dropblock_torch DropBlock2d", requires=("torch", "dropblock_torch"))
 def _dropblock_torch_layer() -> Implementation:
-    """``dropblock_torch.DropBlock2d`` with its defaults (masks from torch's generator)."""
+    """This project's PyTorch layer, defaults (exact gamma, seeds from torch).
+
+    ``dropblock_torch.DropBlock2d``: masks from torch's generator."""
     from dropblock_torch import DropBlock2d
 
     return wrap_torch_module(lambda p, b: DropBlock2d(p, b))
 
 
-@_ours(
-    "dropblock_torch dropblock",
-    requires=("torch", "dropblock_torch"),
-    source="This project's PyTorch function, defaults (exact gamma, seeds from torch).",
-)
+@_ours("dropblock_torch dropblock", requires=("torch", "dropblock_torch"))
 def _dropblock_torch_function() -> Implementation:
-    """``dropblock_torch.dropblock`` with its defaults (masks from torch's generator)."""
+    """This project's PyTorch function, defaults (exact gamma, seeds from torch).
+
+    ``dropblock_torch.dropblock``: masks from torch's generator."""
     from dropblock_torch import dropblock as torch_dropblock
 
     return wrap_torch(
@@ -231,15 +234,11 @@ def _dropblock_torch_function() -> Implementation:
     )
 
 
-@_ours(
-    "dropblock_jax dropblock (jit)",
-    requires=("jax",),
-    source="The JAX function under jax.jit, a key per call (the core's dense path).",
-    budget="quick",
-)
+@_ours("dropblock_jax dropblock (jit)", requires=("jax",), budget="quick")
 def _jax_function() -> Implementation:
-    """``dropblock_jax.dropblock`` under ``jax.jit`` (drop_prob and block
-    static, the key traced): the core's dense path on ``jax.numpy``."""
+    """The JAX function under jax.jit, a key per call (the core's dense path).
+
+    ``dropblock_jax.dropblock``: drop_prob and block static, the key traced."""
     import jax
     from dropblock_jax import dropblock as jax_dropblock
 
@@ -263,15 +262,11 @@ def _jax_layers(build: Callable[[float, Any, int], Any]) -> Callable[[Any, float
     return layer
 
 
-@_ours(
-    "dropblock_jax.nnx DropBlock",
-    requires=("jax", "flax"),
-    source="Flax NNX module, channels-last; drop_prob is a variable (gamma on the device).",
-    budget="quick",
-)
+@_ours("dropblock_jax.nnx DropBlock", requires=("jax", "flax"), budget="quick")
 def _jax_nnx() -> Implementation:
-    """``dropblock_jax.nnx.DropBlock`` called eagerly with a key (its drop_prob
-    is a variable: gamma computed on the device), channels-last."""
+    """Flax NNX module, channels-last; drop_prob is a variable (gamma on the device).
+
+    ``dropblock_jax.nnx.DropBlock`` called eagerly with a key."""
     from dropblock_jax.nnx import DropBlock
 
     layer = _jax_layers(lambda p, b, n: DropBlock(p, b, spatial_dims=n))
@@ -282,14 +277,11 @@ def _jax_nnx() -> Implementation:
     )
 
 
-@_ours(
-    "dropblock_jax.linen DropBlock",
-    requires=("jax", "flax"),
-    source="Flax Linen module through apply, channels-last.",
-    budget="quick",
-)
+@_ours("dropblock_jax.linen DropBlock", requires=("jax", "flax"), budget="quick")
 def _jax_linen() -> Implementation:
-    """``dropblock_jax.linen.DropBlock`` through ``apply`` with a key, channels-last."""
+    """Flax Linen module through apply, channels-last.
+
+    ``dropblock_jax.linen.DropBlock``, a key per call."""
     from dropblock_jax.linen import DropBlock
 
     layer = _jax_layers(lambda p, b, n: DropBlock(p, b, spatial_dims=n))
@@ -304,12 +296,12 @@ def _jax_linen() -> Implementation:
     "dropblock_jax.equinox DropBlock (vmap)",
     dataclasses.replace(_EXACT, name="exact+per_sample", normalize="per_sample"),
     requires=("jax", "equinox"),
-    source="Equinox module on one sample, vmapped with a key per sample: per-sample rescale.",
     budget="quick",
 )
 def _jax_equinox() -> Implementation:
-    """``dropblock_jax.equinox.DropBlock`` on one sample, ``jax.vmap``-ed over
-    the batch with one key per sample (so the rescale is per sample)."""
+    """Equinox module on one sample, vmapped with a key per sample: per-sample rescale.
+
+    ``dropblock_jax.equinox.DropBlock`` under ``jax.vmap`` over the batch."""
     import jax
     from dropblock_jax.equinox import DropBlock
 
