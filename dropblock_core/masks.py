@@ -64,7 +64,8 @@ def plan_mask(
     share_batch: bool = False,
     xp: ModuleType | None = None,
 ) -> MaskPlan:
-    """Validate the parameters and resolve gamma, the block and the seed grid.
+    """Validate the parameters and resolve gamma, the block and the seed grid
+    (the plan keeps the checked ``drop_prob``).
 
     Parameters
     ----------
@@ -160,7 +161,7 @@ def plan_mask(
     else:
         value = paper_gamma(drop, block, spatial)
     offsets = tuple(seed_offset(b, seed_region) for b in block)
-    return MaskPlan(shape, spatial, block, offsets, grid, value, channels_last)
+    return MaskPlan(shape, spatial, block, offsets, grid, value, channels_last, drop)
 
 
 def _namespace_of(drop: Any, *, xp: ModuleType | None) -> ModuleType:
