@@ -6,7 +6,7 @@ randomness that draws it (:class:`SeedDraw`): the values both mask paths
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = ["MaskPlan", "SeedDraw"]
@@ -36,10 +36,13 @@ class MaskPlan:
         graph.
     channels_last : bool
         Whether the channel axis of ``shape`` is the last one.
+    drop_prob : float or 0-d array
+        The checked drop probability; not part of the plan's identity (the
+        mask depends on it only through ``gamma``).
 
     Examples
     --------
-    >>> plan = MaskPlan((2, 5, 5, 3), (5, 5), (3, 3), (1, 1), (2, 3, 3, 3), 0.1, True)
+    >>> plan = MaskPlan((2, 5, 5, 3), (5, 5), (3, 3), (1, 1), (2, 3, 3, 3), 0.1, True, 0.1)
     >>> plan.mask_shape, plan.positions, plan.host_gamma
     ((2, 5, 5, 3), 54, True)
     """
@@ -51,6 +54,9 @@ class MaskPlan:
     grid: tuple[int, ...]  # (batch', channels', *seed grid), logical layout
     gamma: float | Any  # a Python float, or a 0-d array computed in the graph
     channels_last: bool
+    # the checked drop_prob (a float, or a 0-d array); not part of the plan's
+    # identity: the mask depends on it only through gamma
+    drop_prob: float | Any = field(compare=False)
 
     @property
     def host_gamma(self) -> bool:
@@ -84,7 +90,7 @@ class MaskPlan:
 
         Examples
         --------
-        >>> MaskPlan((1, 1, 3), (3,), (1,), (0,), (1, 1, 3), 0.0, False).seedless(0.0)
+        >>> MaskPlan((1, 1, 3), (3,), (1,), (0,), (1, 1, 3), 0.0, False, 0.0).seedless(0.0)
         True
         """
         return self.positions == 0 or isinstance(gamma, float) and gamma == 0.0

@@ -8,8 +8,7 @@ from typing import Any
 
 from ._dispatch import mask_path
 from ._namespace import array_namespace, device, resolve_namespace
-from ._validation import NORMALIZE_RULES, check_choice, check_drop_prob, check_flag
-from .graph_gamma import as_drop_array, is_drop_array
+from ._validation import NORMALIZE_RULES, check_choice, check_flag
 from .masks import check_draw, plan_mask
 
 __all__ = ["apply_mask", "dropblock", "keep_scale"]
@@ -179,12 +178,9 @@ def dropblock(
         )
     check_flag(training, "training")
     check_choice(normalize, NORMALIZE_RULES, "normalize")
-    drop = (
-        as_drop_array(drop_prob, xp=xp) if is_drop_array(drop_prob) else check_drop_prob(drop_prob)
-    )
     plan = plan_mask(
         tuple(x.shape),
-        drop,
+        drop_prob,
         block_size,
         gamma=gamma,
         seed_region=seed_region,
@@ -193,6 +189,7 @@ def dropblock(
         share_batch=share_batch,
         xp=xp,
     )
+    drop = plan.drop_prob
     if not training or isinstance(drop, float) and drop == 0.0:
         return x
     where = device(x)

@@ -64,7 +64,8 @@ def plan_mask(
     share_batch: bool = False,
     xp: ModuleType | None = None,
 ) -> MaskPlan:
-    """Validate the parameters and resolve gamma, the block and the seed grid.
+    """Validate the parameters and resolve gamma, the block and the seed grid
+    (the plan keeps the checked ``drop_prob``).
 
     Parameters
     ----------
@@ -150,7 +151,9 @@ def plan_mask(
     if empty_map or isinstance(gamma_rule, float):
         value = 0.0 if empty_map else gamma_rule
     elif not isinstance(drop, float):
-        value = gamma_xp(drop, gamma_rule, block, spatial, seed_region, xp=_namespace_of(drop, xp))
+        value = gamma_xp(
+            drop, gamma_rule, block, spatial, seed_region, xp=_namespace_of(drop, xp=xp)
+        )
     elif drop == 0.0:
         value = 0.0
     elif gamma_rule == "exact":
@@ -158,10 +161,10 @@ def plan_mask(
     else:
         value = paper_gamma(drop, block, spatial)
     offsets = tuple(seed_offset(b, seed_region) for b in block)
-    return MaskPlan(shape, spatial, block, offsets, grid, value, channels_last)
+    return MaskPlan(shape, spatial, block, offsets, grid, value, channels_last, drop)
 
 
-def _namespace_of(drop: Any, xp: ModuleType | None) -> ModuleType:
+def _namespace_of(drop: Any, *, xp: ModuleType | None) -> ModuleType:
     return drop_namespace(drop) if xp is None else resolve_namespace(xp)
 
 
@@ -284,7 +287,7 @@ def sample_mask(
     (2, 3, 14, 14)
     """
     if xp is None and is_drop_array(drop_prob):
-        xp = _namespace_of(drop_prob, None)
+        xp = _namespace_of(drop_prob, xp=None)
     plan = plan_mask(
         shape,
         drop_prob,

@@ -89,7 +89,7 @@ def _sample_plan(
     if any(size is None for size in per_sample):
         axes = "spatial and channel sizes" if channels_last else "channel and spatial sizes"
         raise ValueError(f"DropBlock needs static {axes} inside a graph, got shape {shape}")
-    return plan_for(per_sample, drop, config, channels_last, tnp)
+    return plan_for(per_sample, drop, config, channels_last, xp=tnp)
 
 
 def graph_keep_mask(

@@ -11,7 +11,7 @@ import keras
 from dropblock_core._validation import check_choice, check_flag, normalize_block_size
 from dropblock_core._validation import check_counter as check_counter_value
 from dropblock_core.config import DropBlockConfig, config_arguments
-from dropblock_core.masks import plan_mask, sample_planned_mask
+from dropblock_core.masks import MaskPlan, plan_mask, sample_planned_mask
 
 from . import _backend
 
@@ -50,8 +50,13 @@ def check_counter(value: Any, name: str, bits: int = 32) -> Any:
 
 
 def plan_for(
-    shape: Sequence[int], drop: Any, config: DropBlockConfig, channels_last: bool, xp: Any = None
-) -> Any:
+    shape: Sequence[int],
+    drop: Any,
+    config: DropBlockConfig,
+    channels_last: bool,
+    *,
+    xp: Any = None,
+) -> MaskPlan:
     """The core's mask plan; an array ``drop`` (of ``xp``) gets its gamma in the graph."""
     return plan_mask(
         tuple(shape),
@@ -104,7 +109,7 @@ def dropblock_training(
         if mask is None:
             return x
     else:
-        plan = plan_for(x.shape, drop, config, channels_last, xp)
+        plan = plan_for(x.shape, drop, config, channels_last, xp=xp)
         mask = sample_planned_mask(
             plan, seed=seed, step=step, replica=replica, stream="counter", xp=xp
         )

@@ -11,7 +11,9 @@ channels share the same drop mask"), so that variant claims shared masks.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib.util
+import inspect
 import os
 from collections.abc import Callable
 from typing import Any
@@ -48,6 +50,66 @@ class Target:
         return [m for m in self.requires if importlib.util.find_spec(m) is None]
 
 
+@dataclasses.dataclass
+class _Row:
+    """A built-in target, recorded when its decorator line (``@_ours(...)``,
+    ``@_theirs(...)``) is read; its factory is filled in when the decorator
+    is applied."""
+
+    fields: dict[str, Any]
+    options: dict[str, Any]
+    factory: Callable[..., Implementation] | None = None
+
+    def target(self) -> Target:
+        assert self.factory is not None, f"@_target({self.fields['name']!r}) never applied"
+        fields = dict(self.fields)
+        if fields["source"] is None:  # the factory's docstring says it
+            fields["source"] = " ".join(
+                (inspect.getdoc(self.factory) or "").split("\n\n")[0].split()
+            )
+        return Target(build=functools.partial(self.factory, **self.options), **fields)
+
+
+_ROWS: list[_Row] = []
+_Register = Callable[[Callable[..., Implementation]], Callable[..., Implementation]]
+
+
+def _target(
+    name: str,
+    claims: Spec,
+    *,
+    requires: tuple[str, ...] = (),
+    ndim: int = 2,
+    third_party: bool,
+    source: str | None = None,
+    budget: str = "",
+    **options: Any,
+) -> _Register:
+    """Add the decorated factory, called with ``options``, to the built-in
+    targets as :class:`Target` ``name`` (the other arguments are its fields;
+    ``source=None``: the first paragraph of the factory's docstring).
+    Targets keep the order their decorator lines are written in, stacked
+    ones too: Python evaluates stacked decorator lines top to bottom (recording the
+    row here) before applying them bottom-up (filling in the factory)."""
+    fields = dict(
+        name=name,
+        claims=claims,
+        requires=requires,
+        ndim=ndim,
+        third_party=third_party,
+        source=source,
+        budget=budget,
+    )
+    row = _Row(fields, options)
+    _ROWS.append(row)
+
+    def register(factory: Callable[..., Implementation]) -> Callable[..., Implementation]:
+        row.factory = factory
+        return factory
+
+    return register
+
+
 class _Stream:
     """The reference's seed stream under test: a fixed seed and a step counting
     calls, restarted by reseeding (which also seeds the global generators)."""
@@ -65,6 +127,53 @@ class _Stream:
         seed_global_rngs(seed)
 
 
+_PAPER = SPECS["paper"]
+_EXACT = SPECS["exact"]
+_KERAS_BACKEND = os.environ.get("KERAS_BACKEND", "tensorflow")
+_KERAS_SOURCE = "This project's Keras 3 layer, defaults, on the installed Keras backend."
+
+
+def _ours(name: str, claims: Spec = _EXACT, **fields: Any) -> _Register:
+    """:func:`_target` for this project's implementations, which claim the
+    exact spec unless told otherwise."""
+    return _target(name, claims, third_party=False, **fields)
+
+
+def _theirs(name: str, claims: Spec = _PAPER, **fields: Any) -> _Register:
+    """:func:`_target` for a third-party implementation: the paper's spec
+    unless its documentation says otherwise (see the module docstring)."""
+    return _target(name, claims, third_party=True, **fields)
+
+
+@_ours("dropblock_core paper", _PAPER, gamma="paper", source="")
+@_ours("dropblock_core exact", source="")
+@_ours(
+    "dropblock_core full region",
+    dataclasses.replace(_PAPER, name="paper+full", seed_region="full"),
+    source="",
+    gamma="paper",
+    seed_region="full",
+)
+@_ours(
+    "dropblock_core shared channels, per-sample rescale, channels-last",
+    dataclasses.replace(
+        _EXACT, name="exact+shared+per_sample", share_channels=True, normalize="per_sample"
+    ),
+    source="",
+    share_channels=True,
+    normalize="per_sample",
+    channels_last=True,
+)
+@_ours(
+    "dropblock_core shared batch, expected rescale, 3-D",
+    dataclasses.replace(
+        _EXACT, name="exact+shared batch+expected", share_batch=True, normalize="expected"
+    ),
+    ndim=3,
+    source="",
+    share_batch=True,
+    normalize="expected",
+)
 def reference(**options: Any) -> Implementation:
     """:func:`dropblock_core.dropblock` with ``options`` as an implementation:
     Threefry stream, seed fixed, step counting calls (reset by reseeding).
@@ -91,8 +200,11 @@ def reference(**options: Any) -> Implementation:
     return Implementation(forward, eval=evaluate, reseed=stream.reseed, channels_last=last)
 
 
+@_ours("dropblock_core on torch", requires=("torch", "array_api_compat"), budget="quick")
 def _reference_torch() -> Implementation:
-    """The reference computing on torch tensors (array-API path), with autograd."""
+    """The core's dense array-API path (quick budget: it is slower than NumPy's).
+
+    The reference computing on torch tensors, with autograd."""
     import array_api_compat.torch  # noqa: F401  (the torch namespace the core uses)
 
     stream = _Stream()
@@ -103,15 +215,21 @@ def _reference_torch() -> Implementation:
     )
 
 
+@_ours("dropblock_torch DropBlock2d", requires=("torch", "dropblock_torch"))
 def _dropblock_torch_layer() -> Implementation:
-    """``dropblock_torch.DropBlock2d`` with its defaults (masks from torch's generator)."""
+    """This project's PyTorch layer, defaults (exact gamma, seeds from torch).
+
+    ``dropblock_torch.DropBlock2d``: masks from torch's generator."""
     from dropblock_torch import DropBlock2d
 
     return wrap_torch_module(lambda p, b: DropBlock2d(p, b))
 
 
+@_ours("dropblock_torch dropblock", requires=("torch", "dropblock_torch"))
 def _dropblock_torch_function() -> Implementation:
-    """``dropblock_torch.dropblock`` with its defaults (masks from torch's generator)."""
+    """This project's PyTorch function, defaults (exact gamma, seeds from torch).
+
+    ``dropblock_torch.dropblock``: masks from torch's generator."""
     from dropblock_torch import dropblock as torch_dropblock
 
     return wrap_torch(
@@ -120,55 +238,11 @@ def _dropblock_torch_function() -> Implementation:
     )
 
 
-def _dropblock_keras_layer(ndim: int) -> Implementation:
-    """``dropblock_keras.DropBlock2D``/``3D`` with its defaults, on the installed
-    Keras backend (``KERAS_BACKEND``): masks in the backend's own arrays."""
-    import dropblock_keras
-
-    cls = dropblock_keras.DropBlock2D if ndim == 2 else dropblock_keras.DropBlock3D
-    return wrap_keras_layer(lambda p, b: cls(p, b, data_format="channels_last"))
-
-
-def _torchvision(ndim: int) -> Implementation:
-    from torchvision.ops import drop_block2d, drop_block3d
-
-    op = drop_block2d if ndim == 2 else drop_block3d
-    return wrap_torch(
-        lambda t, p, b: op(t, p, b, training=True),
-        fn_eval=lambda t, p, b: op(t, p, b, training=False),
-    )
-
-
-def _timm(couple_channels: bool) -> Implementation:
-    from timm.layers import DropBlock2d
-
-    return wrap_torch_module(lambda p, b: DropBlock2d(p, b, couple_channels=couple_channels))
-
-
-def _pypi_dropblock(ndim: int) -> Implementation:
-    from dropblock import DropBlock2D, DropBlock3D
-
-    cls = DropBlock2D if ndim == 2 else DropBlock3D
-    return wrap_torch_module(lambda p, b: cls(p, b))
-
-
-def _keras_cv() -> Implementation:
-    import os
-
-    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    import keras
-    from keras_cv.layers import DropBlock2D
-
-    if keras.backend.backend() != "tensorflow":
-        raise RuntimeError(
-            f"keras-cv runs on the TensorFlow backend, not {keras.backend.backend()!r}"
-        )
-    return wrap_keras_layer(lambda p, b: DropBlock2D(p, b), channels_last=True)
-
-
+@_ours("dropblock_jax dropblock (jit)", requires=("jax",), budget="quick")
 def _jax_function() -> Implementation:
-    """``dropblock_jax.dropblock`` under ``jax.jit`` (drop_prob and block
-    static, the key traced): the core's dense path on ``jax.numpy``."""
+    """The JAX function under jax.jit, a key per call (the core's dense path).
+
+    ``dropblock_jax.dropblock``: drop_prob and block static, the key traced."""
     import jax
     from dropblock_jax import dropblock as jax_dropblock
 
@@ -192,9 +266,11 @@ def _jax_layers(build: Callable[[float, Any, int], Any]) -> Callable[[Any, float
     return layer
 
 
+@_ours("dropblock_jax.nnx DropBlock", requires=("jax", "flax"), budget="quick")
 def _jax_nnx() -> Implementation:
-    """``dropblock_jax.nnx.DropBlock`` called eagerly with a key (its drop_prob
-    is a variable: gamma computed on the device), channels-last."""
+    """Flax NNX module, channels-last; drop_prob is a variable (gamma on the device).
+
+    ``dropblock_jax.nnx.DropBlock`` called eagerly with a key."""
     from dropblock_jax.nnx import DropBlock
 
     layer = _jax_layers(lambda p, b, n: DropBlock(p, b, spatial_dims=n))
@@ -205,8 +281,11 @@ def _jax_nnx() -> Implementation:
     )
 
 
+@_ours("dropblock_jax.linen DropBlock", requires=("jax", "flax"), budget="quick")
 def _jax_linen() -> Implementation:
-    """``dropblock_jax.linen.DropBlock`` through ``apply`` with a key, channels-last."""
+    """Flax Linen module through apply, channels-last.
+
+    ``dropblock_jax.linen.DropBlock``, a key per call."""
     from dropblock_jax.linen import DropBlock
 
     layer = _jax_layers(lambda p, b, n: DropBlock(p, b, spatial_dims=n))
@@ -217,9 +296,16 @@ def _jax_linen() -> Implementation:
     )
 
 
+@_ours(
+    "dropblock_jax.equinox DropBlock (vmap)",
+    dataclasses.replace(_EXACT, name="exact+per_sample", normalize="per_sample"),
+    requires=("jax", "equinox"),
+    budget="quick",
+)
 def _jax_equinox() -> Implementation:
-    """``dropblock_jax.equinox.DropBlock`` on one sample, ``jax.vmap``-ed over
-    the batch with one key per sample (so the rescale is per sample)."""
+    """Equinox module on one sample, vmapped with a key per sample: per-sample rescale.
+
+    ``dropblock_jax.equinox.DropBlock`` under ``jax.vmap`` over the batch."""
     import jax
     from dropblock_jax.equinox import DropBlock
 
@@ -235,165 +321,110 @@ def _jax_equinox() -> Implementation:
     )
 
 
-_PAPER = SPECS["paper"]
-_EXACT = SPECS["exact"]
-
-TARGETS: tuple[Target, ...] = (
-    Target("dropblock_core paper", _PAPER, lambda: reference(gamma="paper"), third_party=False),
-    Target("dropblock_core exact", _EXACT, lambda: reference(), third_party=False),
-    Target(
-        "dropblock_core full region",
-        dataclasses.replace(_PAPER, name="paper+full", seed_region="full"),
-        lambda: reference(gamma="paper", seed_region="full"),
-        third_party=False,
-    ),
-    Target(
-        "dropblock_core shared channels, per-sample rescale, channels-last",
-        dataclasses.replace(
-            _EXACT, name="exact+shared+per_sample", share_channels=True, normalize="per_sample"
-        ),
-        lambda: reference(share_channels=True, normalize="per_sample", channels_last=True),
-        third_party=False,
-    ),
-    Target(
-        "dropblock_core shared batch, expected rescale, 3-D",
-        dataclasses.replace(
-            _EXACT, name="exact+shared batch+expected", share_batch=True, normalize="expected"
-        ),
-        lambda: reference(share_batch=True, normalize="expected"),
-        ndim=3,
-        third_party=False,
-    ),
-    Target(
-        "dropblock_core on torch",
-        _EXACT,
-        _reference_torch,
-        requires=("torch", "array_api_compat"),
-        third_party=False,
-        source="The core's dense array-API path (quick budget: it is slower than NumPy's).",
-        budget="quick",
-    ),
-    Target(
-        "dropblock_torch DropBlock2d",
-        _EXACT,
-        _dropblock_torch_layer,
-        requires=("torch", "dropblock_torch"),
-        third_party=False,
-        source="This project's PyTorch layer, defaults (exact gamma, seeds from torch).",
-    ),
-    Target(
-        "dropblock_torch dropblock",
-        _EXACT,
-        _dropblock_torch_function,
-        requires=("torch", "dropblock_torch"),
-        third_party=False,
-        source="This project's PyTorch function, defaults (exact gamma, seeds from torch).",
-    ),
-    Target(
-        "dropblock_jax dropblock (jit)",
-        _EXACT,
-        _jax_function,
-        requires=("jax",),
-        third_party=False,
-        source="The JAX function under jax.jit, a key per call (the core's dense path).",
-        budget="quick",
-    ),
-    Target(
-        "dropblock_jax.nnx DropBlock",
-        _EXACT,
-        _jax_nnx,
-        requires=("jax", "flax"),
-        third_party=False,
-        source="Flax NNX module, channels-last; drop_prob is a variable (gamma on the device).",
-        budget="quick",
-    ),
-    Target(
-        "dropblock_jax.linen DropBlock",
-        _EXACT,
-        _jax_linen,
-        requires=("jax", "flax"),
-        third_party=False,
-        source="Flax Linen module through apply, channels-last.",
-        budget="quick",
-    ),
-    Target(
-        "dropblock_jax.equinox DropBlock (vmap)",
-        dataclasses.replace(_EXACT, name="exact+per_sample", normalize="per_sample"),
-        _jax_equinox,
-        requires=("jax", "equinox"),
-        third_party=False,
-        source="Equinox module on one sample, vmapped with a key per sample: per-sample rescale.",
-        budget="quick",
-    ),
-    Target(
-        "torchvision drop_block2d",
-        _PAPER,
-        lambda: _torchvision(2),
-        requires=("torchvision",),
-        source="torchvision.ops.drop_block2d docstring: DropBlock2d from the paper",
-    ),
-    Target(
-        "torchvision drop_block3d",
-        _PAPER,
-        lambda: _torchvision(3),
-        requires=("torchvision",),
-        ndim=3,
-        source="torchvision.ops.drop_block3d docstring: DropBlock3d from the paper",
-    ),
-    Target(
-        "timm DropBlock2d (couple_channels=True, default)",
-        dataclasses.replace(_PAPER, name="paper+shared channels", share_channels=True),
-        lambda: _timm(True),
-        requires=("timm",),
-        source="timm.layers.DropBlock2d docstring: the paper; couple_channels=True shares the mask",
-    ),
-    Target(
-        "timm DropBlock2d (couple_channels=False)",
-        _PAPER,
-        lambda: _timm(False),
-        requires=("timm",),
-        source="timm.layers.DropBlock2d docstring: the paper; independent mask per channel",
-    ),
-    Target(
-        "PyPI dropblock DropBlock2D",
-        _PAPER,
-        lambda: _pypi_dropblock(2),
-        requires=("dropblock", "torch"),
-        source="dropblock.DropBlock2D docstring: as described in the paper",
-    ),
-    Target(
-        "PyPI dropblock DropBlock3D",
-        _PAPER,
-        lambda: _pypi_dropblock(3),
-        requires=("dropblock", "torch"),
-        ndim=3,
-        source="dropblock.DropBlock3D docstring: an extension of the paper to 3-D",
-    ),
-    Target(
-        f"dropblock_keras DropBlock2D ({os.environ.get('KERAS_BACKEND', 'tensorflow')})",
-        _EXACT,
-        lambda: _dropblock_keras_layer(2),
-        requires=("keras", "dropblock_keras"),
-        third_party=False,
-        source="This project's Keras 3 layer, defaults, on the installed Keras backend.",
-    ),
-    Target(
-        f"dropblock_keras DropBlock3D ({os.environ.get('KERAS_BACKEND', 'tensorflow')})",
-        _EXACT,
-        lambda: _dropblock_keras_layer(3),
-        requires=("keras", "dropblock_keras"),
-        ndim=3,
-        third_party=False,
-        source="This project's Keras 3 layer, defaults, on the installed Keras backend.",
-    ),
-    Target(
-        "keras-cv DropBlock2D",
-        _PAPER,
-        _keras_cv,
-        requires=("keras_cv", "tensorflow"),
-        source="keras_cv.layers.DropBlock2D docstring: the paper (TensorFlow backend)",
-    ),
+@_theirs(
+    "torchvision drop_block2d",
+    requires=("torchvision",),
+    source="torchvision.ops.drop_block2d docstring: DropBlock2d from the paper",
+    op="drop_block2d",
 )
+@_theirs(
+    "torchvision drop_block3d",
+    requires=("torchvision",),
+    ndim=3,
+    source="torchvision.ops.drop_block3d docstring: DropBlock3d from the paper",
+    op="drop_block3d",
+)
+def _torchvision(op: str) -> Implementation:
+    """``torchvision.ops.<op>`` (``drop_block2d`` or ``drop_block3d``)."""
+    import torchvision.ops
+
+    fn = getattr(torchvision.ops, op)
+    return wrap_torch(
+        lambda t, p, b: fn(t, p, b, training=True),
+        fn_eval=lambda t, p, b: fn(t, p, b, training=False),
+    )
+
+
+@_theirs(
+    "timm DropBlock2d (couple_channels=True, default)",
+    dataclasses.replace(_PAPER, name="paper+shared channels", share_channels=True),
+    requires=("timm",),
+    source="timm.layers.DropBlock2d docstring: the paper; couple_channels=True shares the mask",
+    couple_channels=True,
+)
+@_theirs(
+    "timm DropBlock2d (couple_channels=False)",
+    requires=("timm",),
+    source="timm.layers.DropBlock2d docstring: the paper; independent mask per channel",
+    couple_channels=False,
+)
+def _timm(couple_channels: bool) -> Implementation:
+    from timm.layers import DropBlock2d
+
+    return wrap_torch_module(lambda p, b: DropBlock2d(p, b, couple_channels=couple_channels))
+
+
+@_theirs(
+    "PyPI dropblock DropBlock2D",
+    requires=("dropblock", "torch"),
+    source="dropblock.DropBlock2D docstring: as described in the paper",
+    layer="DropBlock2D",
+)
+@_theirs(
+    "PyPI dropblock DropBlock3D",
+    requires=("dropblock", "torch"),
+    ndim=3,
+    source="dropblock.DropBlock3D docstring: an extension of the paper to 3-D",
+    layer="DropBlock3D",
+)
+def _pypi_dropblock(layer: str) -> Implementation:
+    """The PyPI ``dropblock`` package's ``layer`` (``DropBlock2D``/``3D``)."""
+    import dropblock
+
+    cls = getattr(dropblock, layer)
+    return wrap_torch_module(lambda p, b: cls(p, b))
+
+
+@_ours(
+    f"dropblock_keras DropBlock2D ({_KERAS_BACKEND})",
+    requires=("keras", "dropblock_keras"),
+    source=_KERAS_SOURCE,
+    layer="DropBlock2D",
+)
+@_ours(
+    f"dropblock_keras DropBlock3D ({_KERAS_BACKEND})",
+    requires=("keras", "dropblock_keras"),
+    ndim=3,
+    source=_KERAS_SOURCE,
+    layer="DropBlock3D",
+)
+def _dropblock_keras_layer(layer: str) -> Implementation:
+    """``dropblock_keras.<layer>`` (``DropBlock2D``/``3D``) with its defaults, on
+    the installed Keras backend (``KERAS_BACKEND``): masks in the backend's own arrays."""
+    import dropblock_keras
+
+    cls = getattr(dropblock_keras, layer)
+    return wrap_keras_layer(lambda p, b: cls(p, b, data_format="channels_last"))
+
+
+@_theirs(
+    "keras-cv DropBlock2D",
+    requires=("keras_cv", "tensorflow"),
+    source="keras_cv.layers.DropBlock2D docstring: the paper (TensorFlow backend)",
+)
+def _keras_cv() -> Implementation:
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    import keras
+    from keras_cv.layers import DropBlock2D
+
+    if keras.backend.backend() != "tensorflow":
+        raise RuntimeError(
+            f"keras-cv runs on the TensorFlow backend, not {keras.backend.backend()!r}"
+        )
+    return wrap_keras_layer(lambda p, b: DropBlock2D(p, b), channels_last=True)
+
+
+TARGETS: tuple[Target, ...] = tuple(row.target() for row in _ROWS)
 
 
 def available(reference_only: bool = False) -> tuple[list[Target], list[tuple[Target, list[str]]]]:

@@ -61,3 +61,24 @@ def dropped_from_seeds(
         for c in range(grid[1]):
             out[n, c] = paint(seeds[n, c], block, spatial, region)
     return out
+
+
+# Maps the gamma rules are checked on, as (spatial, block, seed region, rule): 1-D, 2-D
+# (square, rectangular, even blocks), 3-D, both regions, both rules, a block filling the map
+# and one larger than it (clipped), and a ResNet-sized map.
+GAMMA_CASES = [
+    ((56, 56), 7, "valid", "exact"),
+    ((14, 14), 7, "valid", "exact"),
+    ((14, 14), 7, "full", "exact"),
+    ((14, 14), 7, "valid", "paper"),
+    ((14, 14), 7, "full", "paper"),
+    ((7, 7), 7, "valid", "exact"),
+    ((5, 5), 9, "valid", "exact"),
+    ((14, 21), (3, 5), "valid", "exact"),
+    ((9, 16), (3, 4), "valid", "exact"),
+    ((8, 8), 2, "full", "paper"),
+    ((40,), 5, "full", "exact"),
+    ((33,), 4, "full", "exact"),
+    ((6, 9, 9), 3, "valid", "exact"),
+    ((6, 5, 7), (2, 3, 2), "valid", "exact"),
+]

@@ -14,7 +14,7 @@ import dropblock_core as db
 from dropblock_core.masks import draw_seeds, plan_mask
 from dropblock_core.rng import mask_key, seed_bits
 
-from .reference import dropped_from_seeds
+from .reference import GAMMA_CASES, dropped_from_seeds
 
 
 @st.composite
@@ -113,20 +113,7 @@ def test_valid_region_blocks_stay_inside_and_are_whole():
     np.testing.assert_array_equal(covered, dropped)
 
 
-STAT_CASES = [
-    # (spatial, block, region, gamma rule)
-    ((14, 14), 7, "valid", "exact"),
-    ((14, 14), 7, "valid", "paper"),
-    ((7, 7), 7, "valid", "exact"),
-    ((14, 14), 7, "full", "paper"),
-    ((9, 16), (3, 4), "valid", "exact"),
-    ((33,), 4, "full", "exact"),
-    ((6, 5, 7), (2, 3, 2), "valid", "exact"),
-    ((5, 5), 9, "valid", "exact"),
-]
-
-
-@pytest.mark.parametrize(("spatial", "block", "region", "rule"), STAT_CASES)
+@pytest.mark.parametrize(("spatial", "block", "region", "rule"), GAMMA_CASES)
 @pytest.mark.parametrize("stream", ["counter", "native"])
 def test_drop_rate_within_five_standard_errors(spatial, block, region, rule, stream):
     drop = 0.15
