@@ -1,81 +1,93 @@
-"""Backends for the whole suite.
+"""Backend fixtures for the whole suite (the backends themselves: tests/backends.py).
 
-``DROPBLOCK_BACKENDS`` (comma-separated) names the namespaces the suite must
-run on; the default is every CPU backend this project supports. A requested
-backend that cannot be imported makes the tests that use it *fail*, never
-skip. CuPy is added when a CUDA device is present and skips with a reason
-otherwise.
+- ``backend`` / ``xp``: each requested :class:`~tests.backends.Backend` and its
+  array-API namespace. ``xp`` skips a backend that lacks what the test's
+  ``needs`` markers ask for, with the reason declared in ``LACKS``.
+- ``jax`` / ``torch``: the library itself, for tests about one framework's
+  machinery (``jax.jit``, ``torch.compile``); they follow the same rules.
+- ``wheel``: the project's wheel, built once per run.
 """
 
 from __future__ import annotations
 
-import importlib
-import os
+import subprocess
+import sys
+from pathlib import Path
 from types import ModuleType
 
-import numpy as np
 import pytest
 
-CPU_BACKENDS = ("numpy", "array_api_strict", "torch", "jax")
+from tests.backends import (
+    FEATURES,
+    Backend,
+    backend_params,
+    library,
+    missing_features,
+    namespace,
+    needs_marker_error,
+    requested_backends,
+    to_numpy,
+)
+
+__all__ = ["to_numpy"]  # kept importable from here for older test modules
+
+REQUESTED = requested_backends()
+ROOT = Path(__file__).resolve().parents[1]
 
 
-def requested_backends() -> list[str]:
-    text = os.environ.get("DROPBLOCK_BACKENDS", ",".join(CPU_BACKENDS))
-    return [name.strip() for name in text.split(",") if name.strip()]
-
-
-def _cuda_available() -> bool:
-    try:
-        import cupy
-
-        return cupy.cuda.runtime.getDeviceCount() > 0
-    except Exception:
-        return False
-
-
-def load_namespace(name: str) -> ModuleType:
-    """The array-API namespace of a backend; raises if it is not installed."""
-    if name == "numpy":
-        import array_api_compat.numpy as xp
-    elif name == "array_api_strict":
-        xp = importlib.import_module("array_api_strict")
-    elif name == "torch":
-        import array_api_compat.torch as xp
-    elif name == "jax":
-        xp = importlib.import_module("jax.numpy")
-    elif name == "cupy":
-        import array_api_compat.cupy as xp
-    else:
-        raise ValueError(f"unknown backend {name!r}")
-    return xp
-
-
-def to_numpy(a: object) -> np.ndarray:
-    """Copy any backend's array to NumPy (tests only)."""
-    if hasattr(a, "get"):  # cupy
-        return a.get()
-    if type(a).__module__.startswith("torch"):
-        return a.detach().cpu().numpy()  # type: ignore[attr-defined]
-    if type(a).__module__.startswith("array_api_strict"):
-        return np.asarray(a._array)  # type: ignore[attr-defined]
-    return np.asarray(a)
-
-
-BACKEND_PARAMS = [pytest.param(name, id=name) for name in requested_backends()] + [
-    pytest.param(
-        "cupy",
-        id="cupy",
-        marks=pytest.mark.skipif(not _cuda_available(), reason="CuPy needs a CUDA device"),
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"needs(*features): the test needs these backend features ({', '.join(sorted(FEATURES))});"
+        " the xp fixture skips a backend that lacks one",
     )
-]
 
 
-@pytest.fixture(params=BACKEND_PARAMS)
-def backend(request: pytest.FixtureRequest) -> str:
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A ``needs`` marker names known features and sits on a test that takes ``xp``."""
+    for item in items:
+        error = needs_marker_error(item)
+        if error:
+            raise pytest.UsageError(error)
+
+
+@pytest.fixture(params=backend_params(REQUESTED))
+def backend(request: pytest.FixtureRequest) -> Backend:
     return request.param
 
 
 @pytest.fixture
-def xp(backend: str) -> ModuleType:
-    """Each requested namespace; an import failure fails the test."""
-    return load_namespace(backend)
+def xp(backend: Backend, request: pytest.FixtureRequest) -> ModuleType:
+    """The namespace of each requested backend; an import failure fails the test."""
+    ns = namespace(backend, REQUESTED)
+    needed = [feature for marker in request.node.iter_markers("needs") for feature in marker.args]
+    missing = missing_features(backend, needed)
+    if missing:
+        pytest.skip(f"{backend}: " + "; ".join(f"no {f}: {why}" for f, why in missing.items()))
+    return ns
+
+
+@pytest.fixture(scope="session")
+def jax() -> ModuleType:
+    """``jax``, when JAX is requested (session scope: usable with hypothesis)."""
+    return library(Backend.JAX, REQUESTED)
+
+
+@pytest.fixture(scope="session")
+def torch() -> ModuleType:
+    """``torch``, when PyTorch is requested."""
+    return library(Backend.TORCH, REQUESTED)
+
+
+@pytest.fixture(scope="session")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The wheel ``pip wheel .`` builds, offline (hatchling, no build isolation)."""
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
+         "--no-index", "-w", str(out), str(ROOT)],
+        check=True,
+        timeout=600,
+    )  # fmt: skip
+    (path,) = out.glob("dropblock_core-*.whl")
+    return path

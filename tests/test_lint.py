@@ -14,5 +14,6 @@ def test_ruff_check_is_clean():
         [sys.executable, "-m", "ruff", "check", "--no-cache", str(ROOT)],
         capture_output=True,
         text=True,
+        timeout=300,
     )
     assert out.returncode == 0, out.stdout + out.stderr

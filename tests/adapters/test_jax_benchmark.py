@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import jax  # noqa: F401  (a missing JAX fails this file)
 
-SUITE = Path(__file__).resolve().parents[2] / "benchmarks" / "suite_jax.py"
+from tests.adapters.benchmark_suites import load_suite
 
 
 def test_suite_rows_and_table() -> None:
-    spec = importlib.util.spec_from_file_location("suite_jax", SUITE)
-    assert spec is not None and spec.loader is not None
-    suite = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(suite)
+    suite = load_suite("jax")
     shapes = [(2, 4, 14, 14), (1, 3, 9, 9)]
     rows = suite.run(shapes, repeats=2)
     assert [row["shape"] for row in rows] == shapes

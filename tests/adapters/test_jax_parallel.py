@@ -66,7 +66,11 @@ def test_replicas_draw_independent_masks_equal_to_the_core(tmp_path):
         "JAX_PLATFORMS": "cpu",
     }
     run = subprocess.run(
-        [sys.executable, "-c", SCRIPT, str(out)], env=env, capture_output=True, text=True
+        [sys.executable, "-c", SCRIPT, str(out)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert run.returncode == 0, run.stderr
     got = np.load(out)

@@ -4,34 +4,17 @@ tf.distribute is tested with the layers in tests/adapters/test_keras_backends.py
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-import textwrap
-
 import pytest
 
 # A failed import of tensorflow must fail this file, not skip it.
 import tensorflow  # noqa: F401
 
-
-def run_python(code: str, **env: str) -> dict:
-    """Run ``code`` in a new interpreter; it prints one JSON line last."""
-    result = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **env},
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    return json.loads(result.stdout.strip().splitlines()[-1])
+from tests.children import run_json
 
 
 @pytest.mark.slow
 def test_import_adds_only_tensorflow_keras_and_the_core() -> None:
-    out = run_python(
+    out = run_json(
         """
         import json, sys
         import numpy, tensorflow, keras, dropblock_core
@@ -54,7 +37,7 @@ def test_import_adds_only_tensorflow_keras_and_the_core() -> None:
 
 @pytest.mark.slow
 def test_the_function_takes_tf_tensors_under_the_jax_keras_backend() -> None:
-    out = run_python(
+    out = run_json(
         """
         import json, keras, numpy as np, tensorflow as tf, dropblock_core, dropblock_tf
         x = tf.ones((2, 6, 6, 1))

@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import torch
 
-SUITE = Path(__file__).resolve().parents[2] / "benchmarks" / "suite_torch.py"
+from tests.adapters.benchmark_suites import load_suite
 
 
 def test_suite_rows() -> None:
-    spec = importlib.util.spec_from_file_location("suite_torch", SUITE)
-    assert spec is not None and spec.loader is not None
-    suite = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(suite)
+    suite = load_suite("torch")
     threads = torch.get_num_threads()
     rows = suite.run([(2, 4, 14, 14), (1, 3, 9, 9)], repeats=2, threads=1)
     assert torch.get_num_threads() == threads  # restored

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import dropblock_core as db
-from tests.conftest import to_numpy
+from tests.backends import dtype_params, to_numpy
 
 # (shape, block, drop, options): 1-D, 2-D, 3-D, rectangular and even blocks,
 # channels-last, shared masks, both regions and gamma rules.
@@ -38,9 +38,8 @@ def test_masks_are_bit_identical_across_backends(xp, shape, block, drop, opts, s
 
 
 @pytest.mark.parametrize(("shape", "block", "drop", "opts"), MASK_TABLE[:9])
-def test_jax_jit_with_traced_seed_and_step(shape, block, drop, opts):
-    import jax
-    import jax.numpy as jnp
+def test_jax_jit_with_traced_seed_and_step(jax, shape, block, drop, opts):
+    jnp = jax.numpy
 
     @jax.jit
     def mask(seed, step):
@@ -52,9 +51,8 @@ def test_jax_jit_with_traced_seed_and_step(shape, block, drop, opts):
         np.testing.assert_array_equal(np.asarray(got), want)
 
 
-def test_traced_replica_gives_independent_masks():
-    import jax
-    import jax.numpy as jnp
+def test_traced_replica_gives_independent_masks(jax):
+    jnp = jax.numpy
 
     f = jax.jit(lambda r: db.sample_mask((2, 3, 14, 14), 0.2, 3, seed=1, replica=r, xp=jnp))
     m0, m1 = np.asarray(f(jnp.int32(0))), np.asarray(f(jnp.int32(1)))
@@ -62,19 +60,13 @@ def test_traced_replica_gives_independent_masks():
     assert not np.array_equal(m0, m1)
 
 
-FLOATS = ["float32", "float64", "float16"]
-
-
-@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("dtype", dtype_params("float32", "float64", "float16"))
 @pytest.mark.parametrize("normalize", ["global", "per_sample", "expected", "none"])
 def test_dropblock_matches_numpy_on_every_backend(xp, dtype, normalize):
-    if not hasattr(xp, dtype):
-        pytest.skip(f"the array API standard has no {dtype}; {xp.__name__} follows it")
     rng = np.random.default_rng(0)
     x_np = rng.standard_normal((3, 4, 12, 12)).astype(dtype)
     x = xp.asarray(x_np)
-    if x.dtype != getattr(xp, dtype):  # jax without x64 keeps float32
-        pytest.skip(f"{xp.__name__} stores {dtype} as {x.dtype} (64-bit types disabled)")
+    assert x.dtype == getattr(xp, dtype)  # a backend that lacks it is skipped (LACKS)
     want = db.dropblock(x_np, 0.2, 3, seed=4, step=2, normalize=normalize)
     got = db.dropblock(x, 0.2, 3, seed=4, step=2, normalize=normalize)
     assert got.dtype == x.dtype
@@ -84,9 +76,7 @@ def test_dropblock_matches_numpy_on_every_backend(xp, dtype, normalize):
     np.testing.assert_allclose(got_np, want, rtol=tol, atol=0)
 
 
-def test_bfloat16_keeps_dtype_and_scale():
-    import torch
-
+def test_bfloat16_keeps_dtype_and_scale(torch):
     x = torch.ones((2, 3, 10, 10), dtype=torch.bfloat16)
     y = db.dropblock(x, 0.2, 3, seed=1)
     assert y.dtype == torch.bfloat16
@@ -97,10 +87,8 @@ def test_bfloat16_keeps_dtype_and_scale():
     assert torch.allclose(kept, torch.full_like(kept, expected), rtol=2**-7)
 
 
-def test_jax_dropblock_under_jit_and_grad():
-    import jax
-    import jax.numpy as jnp
-
+def test_jax_dropblock_under_jit_and_grad(jax):
+    jnp = jax.numpy
     x = jnp.asarray(np.random.default_rng(1).standard_normal((2, 3, 14, 14)), dtype=jnp.float32)
 
     def loss(x, seed, step):

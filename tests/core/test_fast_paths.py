@@ -10,11 +10,12 @@ import itertools
 import array_api_compat.numpy as cnp
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import dropblock_core as db
 from dropblock_core._dispatch import mask_path, standard_path
+from dropblock_core._namespace import resolve_namespace
 from dropblock_core._numpy_fast import NumpyFastPath
 from dropblock_core._standard import StandardPath, dilate_axis
 from dropblock_core.masks import check_draw, plan_mask
@@ -25,7 +26,7 @@ from dropblock_core.rng import (
     gap_thresholds,
     mask_key,
 )
-from tests.conftest import load_namespace, requested_backends, to_numpy
+from tests.backends import Backend, to_numpy
 
 from .test_masks import _options, _shape, mask_cases
 
@@ -80,26 +81,22 @@ def test_numpy_fast_path_equals_the_standard_path(c, normalize):
     )
 
 
-def test_only_jax_has_a_native_seed_loop():
-    import jax.numpy as jnp
+def test_only_jax_has_a_native_seed_loop(backend, xp):
+    if backend is Backend.JAX:
+        from dropblock_core import _native_jax
 
-    from dropblock_core import _native_jax
-
-    assert native_group_bits(jnp) is _native_jax.group_bits
-    for name in requested_backends():
-        if name != "jax":
-            assert native_group_bits(load_namespace(name)) is None, name
+        assert native_group_bits(xp) is _native_jax.group_bits
+    else:
+        assert native_group_bits(resolve_namespace(xp)) is None
 
 
 @pytest.mark.parametrize("gamma", GAMMAS)
 @pytest.mark.parametrize("n_groups", GROUP_COUNTS)
-def test_native_jax_loop_equals_the_standard_paths(gamma, n_groups):
+def test_native_jax_loop_equals_the_standard_paths(jax, gamma, n_groups):
     """Eager and jitted, against all 32 rounds on JAX and round by round on NumPy."""
-    import jax
-    import jax.numpy as jnp
-
     from dropblock_core._native_jax import group_bits
 
+    jnp = jax.numpy
     key = mask_key(2**40 + 3, 11, 1)
     thresholds = gap_thresholds(gamma)
     want = bits_round_by_round(
@@ -119,14 +116,14 @@ def test_native_jax_loop_equals_the_standard_paths(gamma, n_groups):
 
 
 @given(mask_cases())
-@settings(max_examples=20, deadline=None)
-def test_jax_masks_equal_numpy_eagerly(c):
+# 11 compared cases: of the 20 drawn before assume(), 30-70 % (about half) used the
+# counter stream (counted with hypothesis events over five seeds).
+@settings(max_examples=11, deadline=None)
+def test_jax_masks_equal_numpy_eagerly(jax, c):
     """Ranks 1-3, rectangular and even blocks, both regions, shared axes,
     channels-last, gamma rules; empty and tiny grids."""
-    import jax.numpy as jnp
-
-    if c["stream"] == "native":
-        return  # NumPy's own generator has no JAX twin
+    assume(c["stream"] != "native")  # NumPy's own generator has no JAX twin
+    jnp = jax.numpy
     shape, opts = _shape(c), _options(c)
     args = (shape, c["drop"], c["block"])
     want = db.sample_mask(*args, seed=c["seed"], step=c["step"], **opts)
@@ -136,12 +133,10 @@ def test_jax_masks_equal_numpy_eagerly(c):
 
 @given(mask_cases())
 @settings(max_examples=8, deadline=None)
-def test_jax_masks_equal_numpy_under_jit(c):
+def test_jax_masks_equal_numpy_under_jit(jax, c):
     """The same under ``jax.jit`` with seed, step and drop_prob traced (the
     in-graph gamma then decides; float32 thresholds are compared as computed)."""
-    import jax
-    import jax.numpy as jnp
-
+    jnp = jax.numpy
     shape, opts = _shape(c), _options(c)
     seed = c["seed"] % 2**32  # a traced seed is used modulo 2**32
 
@@ -160,22 +155,18 @@ def test_jax_masks_equal_numpy_under_jit(c):
     np.testing.assert_array_equal(np.asarray(graph), np.asarray(eager))
 
 
-def test_many_groups_needing_many_rounds_under_jit():
+def test_many_groups_needing_many_rounds_under_jit(jax):
     """Gamma 0.6 on a 2**17-group grid: every group draws all 16 pairs."""
-    import jax
-    import jax.numpy as jnp
-
+    jnp = jax.numpy
     shape = (8, 16, 32, 32)
     f = jax.jit(lambda t: db.sample_mask(shape, 0.6, 1, gamma=0.6, seed=7, step=t, xp=jnp))
     want = db.sample_mask(shape, 0.6, 1, gamma=0.6, seed=7, step=3)
     np.testing.assert_array_equal(np.asarray(f(jnp.uint32(3))), want)
 
 
-def test_vmap_over_seeds_gives_each_seeds_mask():
+def test_vmap_over_seeds_gives_each_seeds_mask(jax):
     """A batched key makes the loop's condition batched: each seed's own bits."""
-    import jax
-    import jax.numpy as jnp
-
+    jnp = jax.numpy
     shape = (2, 3, 14, 14)
     f = jax.vmap(lambda s: db.sample_mask(shape, 0.3, 3, seed=s, step=2, xp=jnp))
     got = np.asarray(f(jnp.arange(4, dtype=jnp.uint32)))
@@ -193,16 +184,15 @@ def _covered(seeds: np.ndarray, size: int, block: int, offset: int) -> np.ndarra
     return out
 
 
-@pytest.mark.parametrize("backend", requested_backends())
-def test_shifted_or_dilation_is_the_union_of_blocks(backend):
+def test_shifted_or_dilation_is_the_union_of_blocks(xp):
     """Sizes 1..13 (odd, even, powers of 2 and not), every block 1..size, both
-    regions, on every backend."""
-    xp = load_namespace(backend)
+    regions, on every backend (read-only seeds on numpy_readonly)."""
+    ns = resolve_namespace(xp)
     rng = np.random.default_rng(0)
     for size, region in itertools.product((1, 2, 5, 8, 13), ("valid", "full")):
         for block in range(1, size + 1):
             offset = 0 if region == "valid" else block // 2
             grid = size - block + 1 if region == "valid" else size
             seeds = rng.random((3, grid)) < 0.15
-            got = dilate_axis(xp.asarray(seeds), 1, size, block, offset, xp=xp)
+            got = dilate_axis(xp.asarray(seeds), 1, size, block, offset, xp=ns)
             np.testing.assert_array_equal(to_numpy(got), _covered(seeds, size, block, offset))

@@ -9,17 +9,14 @@ from __future__ import annotations
 import functools
 import itertools
 import math
-import os
-import subprocess
-import sys
 from decimal import Decimal, localcontext
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 import dropblock_core as db
 from dropblock_core import graph_gamma
+from dropblock_core._namespace import resolve_namespace
 from dropblock_core.gamma import _exact_gamma, _weighted_counts
 from dropblock_core.graph_gamma import (
     as_drop_array,
@@ -28,7 +25,8 @@ from dropblock_core.graph_gamma import (
     paper_gamma_xp,
 )
 from dropblock_core.rng import gap_thresholds
-from tests.conftest import to_numpy
+from tests.backends import to_numpy, widest_float
+from tests.core import x64
 
 # (spatial, block): 1-D, 2-D, 3-D, block 1 (dropout), block = map, rectangular blocks.
 GEOMETRIES = [
@@ -69,21 +67,29 @@ def true_gamma(drop: float, block: tuple, spatial: tuple, region: str) -> Decima
         return -(u.exp() - 1)
 
 
-def _graph_drop(xp, drop):
+@pytest.fixture
+def wide(backend):
+    """The backend's widest float, the dtype the graph computes gamma in."""
+    return widest_float(backend)
+
+
+@pytest.fixture
+def ns(xp):
+    """The namespace the core computes with (numpy_readonly resolves to NumPy's)."""
+    return resolve_namespace(xp)
+
+
+def _graph_drop(xp, wide, drop):
     """``drop`` as the namespace's wide-float 0-d array, and its value as a float."""
-    arr = as_drop_array(xp.asarray(drop, dtype=xp.float32 if _is_jax(xp) else xp.float64), xp=xp)
+    arr = as_drop_array(xp.asarray(drop, dtype=getattr(xp, wide)), xp=resolve_namespace(xp))
     return arr, float(to_numpy(arr))
-
-
-def _is_jax(xp):
-    return xp.__name__.startswith("jax")
 
 
 def _eps(arr):
     return float(np.finfo(to_numpy(arr).dtype).eps)
 
 
-def test_exact_gamma_in_the_graph_is_precise(xp):
+def test_exact_gamma_in_the_graph_is_precise(xp, ns, wide):
     """Relative error vs the 60-digit gamma <= 8 eps over GRID (1-D..3-D, both
     regions, drop from 1e-12 to 1 - 1e-6). Vs the host's gamma: 8 eps plus the
     host's own error; the host solves ``1 - keep(u) - drop = 0`` in absolute
@@ -92,8 +98,8 @@ def test_exact_gamma_in_the_graph_is_precise(xp):
     at 1 - 1e-6, <= 4e-15 in between."""
     worst = 0.0
     for (spatial, block), region, drop in GRID:
-        arr, value = _graph_drop(xp, drop)  # float32 on JAX: the rounded value is the input
-        got = exact_gamma_xp(arr, block, spatial, region, xp=xp)
+        arr, value = _graph_drop(xp, wide, drop)  # float32: the rounded value is the input
+        got = exact_gamma_xp(arr, block, spatial, region, xp=ns)
         eps = _eps(got)
         truth = true_gamma(value, block, spatial, region)
         rel = float(abs(Decimal(float(to_numpy(got))) - truth) / truth)
@@ -105,54 +111,56 @@ def test_exact_gamma_in_the_graph_is_precise(xp):
     assert worst > 0.0  # the comparison measured something
 
 
-def test_newton_steps_are_converged(xp, monkeypatch):
+def test_newton_steps_are_converged(xp, ns, wide, monkeypatch):
     """Four more Newton steps change no gamma on GRID by more than 2 eps."""
     cases = [(g, r, d) for g, r, d in GRID if g[0] in ((56, 56), (6, 7, 5), (1000,))]
     before = []
     for (spatial, block), region, drop in cases:
         before.append(
-            to_numpy(exact_gamma_xp(_graph_drop(xp, drop)[0], block, spatial, region, xp=xp))
+            to_numpy(exact_gamma_xp(_graph_drop(xp, wide, drop)[0], block, spatial, region, xp=ns))
         )
     monkeypatch.setattr(graph_gamma, "NEWTON_STEPS", graph_gamma.NEWTON_STEPS + 4)
     for ((spatial, block), region, drop), old in zip(cases, before):
-        new = to_numpy(exact_gamma_xp(_graph_drop(xp, drop)[0], block, spatial, region, xp=xp))
+        new = to_numpy(
+            exact_gamma_xp(_graph_drop(xp, wide, drop)[0], block, spatial, region, xp=ns)
+        )
         assert abs(float(new) - float(old)) <= 2 * _eps(new) * float(old)
 
 
-def test_paper_gamma_in_the_graph(xp):
+def test_paper_gamma_in_the_graph(xp, ns, wide):
     """The closed form: the host's bits in float64, within 2 eps in float32."""
     for (spatial, block), _, drop in GRID:
-        arr, value = _graph_drop(xp, drop)
-        got = float(to_numpy(paper_gamma_xp(arr, block, spatial, xp=xp)))
+        arr, value = _graph_drop(xp, wide, drop)
+        got = float(to_numpy(paper_gamma_xp(arr, block, spatial, xp=ns)))
         want = db.paper_gamma(value, block, spatial)
-        if _is_jax(xp):
+        if wide == "float32":
             assert abs(got - want) <= 2 * np.finfo(np.float32).eps * want
         else:
             assert got == want
 
 
-def test_thresholds_in_the_graph(xp):
+def test_thresholds_in_the_graph(xp, ns, wide):
     """Float64: the host's thresholds for the same gamma, bit for bit. Float32
     (JAX): a word's gap differs from the host's with probability
     sum|dC| / 2**32 <= 32 * 8 eps32 (measured at most 2.8e-6 on GRID)."""
     gammas = [0.0, 1e-9, 0.003, 0.1, 0.5, 0.9, 1.0 - 2**-20, 1.0]
     worst = 0.0
     for gamma in gammas:
-        arr = xp.asarray(gamma, dtype=xp.float32 if _is_jax(xp) else xp.float64)
-        got = to_numpy(gap_thresholds_xp(arr, xp=xp)).astype(np.int64)
+        arr = xp.asarray(gamma, dtype=getattr(xp, wide))
+        got = to_numpy(gap_thresholds_xp(arr, xp=ns)).astype(np.int64)
         want = gap_thresholds(float(to_numpy(arr))).astype(np.int64)
         assert np.all(np.diff(got) >= 0)
-        if _is_jax(xp):
+        if wide == "float32":
             worst = max(worst, np.abs(got - want).sum() / 2**32)
         else:
             np.testing.assert_array_equal(got, want)
     assert worst <= 32 * ULPS * np.finfo(np.float32).eps
     for (spatial, block), region, drop in GRID:  # thresholds of solved gammas
-        arr, value = _graph_drop(xp, drop)
-        graph = gap_thresholds_xp(exact_gamma_xp(arr, block, spatial, region, xp=xp), xp=xp)
+        arr, value = _graph_drop(xp, wide, drop)
+        graph = gap_thresholds_xp(exact_gamma_xp(arr, block, spatial, region, xp=ns), xp=ns)
         host = gap_thresholds(_exact_gamma(value, block, spatial, region))
         diff = np.abs(to_numpy(graph).astype(np.int64) - host.astype(np.int64)).sum() / 2**32
-        assert diff <= (32 * ULPS * np.finfo(np.float32).eps if _is_jax(xp) else 0.0)
+        assert diff <= (32 * ULPS * np.finfo(np.float32).eps if wide == "float32" else 0.0)
 
 
 MASKS = [
@@ -167,13 +175,13 @@ MASKS = [
 
 
 @pytest.mark.parametrize(("shape", "block", "drop", "opts"), MASKS)
-def test_array_drop_prob_masks_match_the_host_path(xp, shape, block, drop, opts):
+def test_array_drop_prob_masks_match_the_host_path(xp, wide, shape, block, drop, opts):
     """The mask of an array drop_prob is the host mask of the in-graph gamma
-    (float64: same thresholds, so same bits); on JAX (float32) the host mask
+    (float64: same thresholds, so same bits); in float32 (JAX) the host mask
     of the float drop_prob."""
-    arr = xp.asarray(drop, dtype=xp.float32 if _is_jax(xp) else xp.float64)
+    arr = xp.asarray(drop, dtype=getattr(xp, wide))
     got = to_numpy(db.sample_mask(shape, arr, block, seed=3, step=7, xp=xp, **opts))
-    if _is_jax(xp):
+    if wide == "float32":
         want = db.sample_mask(shape, drop, block, seed=3, step=7, **opts)
     else:
         plan = db.masks.plan_mask(shape, arr, block, xp=xp, **opts)
@@ -188,13 +196,13 @@ def test_python_float_stays_the_host_path():
     assert plan.host_gamma and plan.gamma == db.exact_gamma(float(np.float32(0.1)), 7, (14, 14))
 
 
-def test_zero_array_drop_prob_keeps_everything(xp):
+def test_zero_array_drop_prob_keeps_everything(xp, ns):
     """drop_prob 0: every threshold 0, every gap 32, no seed; dropblock returns x's values."""
     zero = xp.asarray(0.0, dtype=xp.float32)
     for rule in ("exact", "paper"):
         plan = db.masks.plan_mask((2, 3, 14, 14), zero, 7, gamma=rule, xp=xp)
         assert float(to_numpy(plan.gamma)) == 0.0
-        assert not to_numpy(gap_thresholds_xp(xp.asarray(plan.gamma), xp=xp)).any()
+        assert not to_numpy(gap_thresholds_xp(ns.asarray(plan.gamma), xp=ns)).any()
         mask = db.sample_mask((2, 3, 14, 14), zero, 7, seed=0, gamma=rule, xp=xp)
         assert to_numpy(mask).all()
     x = xp.asarray(np.random.default_rng(0).standard_normal((2, 3, 8, 8)).astype(np.float32))
@@ -252,11 +260,9 @@ def test_concrete_array_drop_prob_is_checked_on_every_backend(xp):
         db.dropblock(x, xp.asarray(-0.5), 3, seed=0)
 
 
-def test_traced_out_of_range_drop_prob_is_sanitized():
+def test_traced_out_of_range_drop_prob_is_sanitized(jax):
     """Traced values cannot be checked: >= 1 drops everything, < 0 or NaN nothing."""
-    import jax
-    import jax.numpy as jnp
-
+    jnp = jax.numpy
     f = jax.jit(lambda p: db.sample_mask((2, 3, 9, 9), p, 3, seed=0, xp=jnp))
     assert not np.asarray(f(jnp.float32(1.0))).any()
     assert not np.asarray(f(jnp.float32(7.0))).any()
@@ -264,12 +270,10 @@ def test_traced_out_of_range_drop_prob_is_sanitized():
     assert np.asarray(f(jnp.float32(float("nan")))).all()
 
 
-def test_jax_schedule_with_traced_drop_prob_traces_once():
+def test_jax_schedule_with_traced_drop_prob_traces_once(jax):
     """A 20-step linear schedule through jax.jit: one trace; each step's
     output equals the eager one of the same (concrete) array drop_prob."""
-    import jax
-    import jax.numpy as jnp
-
+    jnp = jax.numpy
     traces = []
 
     @jax.jit
@@ -291,11 +295,9 @@ def test_jax_schedule_with_traced_drop_prob_traces_once():
 
 
 @pytest.mark.parametrize("normalize", ["expected", "per_sample"])
-def test_jax_traced_drop_prob_rescales(normalize):
+def test_jax_traced_drop_prob_rescales(jax, normalize):
     """Under jit the scale uses the traced drop_prob (expected: 1 / (1 - p))."""
-    import jax
-    import jax.numpy as jnp
-
+    jnp = jax.numpy
     x = jnp.asarray(np.random.default_rng(3).standard_normal((2, 3, 12, 12), np.float32))
     f = jax.jit(lambda x, p: db.dropblock(x, p, 3, seed=2, step=1, normalize=normalize))
     for drop in (0.1, 0.3):
@@ -309,10 +311,8 @@ def test_jax_traced_drop_prob_rescales(normalize):
         np.testing.assert_allclose(np.asarray(f(x, p)), np.asarray(x) * mask * scale, rtol=2e-7)
 
 
-def test_jax_traced_drop_prob_mask_equals_eager_and_host():
-    import jax
-    import jax.numpy as jnp
-
+def test_jax_traced_drop_prob_mask_equals_eager_and_host(jax):
+    jnp = jax.numpy
     for shape, block, drop, opts in MASKS:
         f = jax.jit(lambda p, t: db.sample_mask(shape, p, block, seed=9, step=t, xp=jnp, **opts))  # noqa: B023
         got = np.asarray(f(jnp.float32(drop), jnp.int32(4)))
@@ -323,35 +323,36 @@ def test_jax_traced_drop_prob_mask_equals_eager_and_host():
         )
 
 
+x64.add(
+    "float64_gamma",
+    """
+    import numpy as np, jax, jax.numpy as jnp, dropblock_core as db
+    from dropblock_core.graph_gamma import exact_gamma_xp, gap_thresholds_xp
+    from dropblock_core.rng import gap_thresholds
+    g = jax.jit(lambda p: exact_gamma_xp(p, (7, 7), (14, 14), "valid", xp=jnp))(jnp.float64(0.1))
+    assert g.dtype == jnp.float64, g.dtype
+    assert abs(float(g) - db.exact_gamma(0.1, 7, (14, 14))) <= 2e-14 * float(g)  # 8 eps + host error
+    assert (np.asarray(gap_thresholds_xp(g, xp=jnp)) == gap_thresholds(float(g))).all()
+    f = jax.jit(lambda p: db.sample_mask((2, 4, 14, 14), p, 7, seed=1, xp=jnp))
+    want = db.sample_mask((2, 4, 14, 14), 0.1, 7, seed=1, gamma=float(g))
+    assert (np.asarray(f(jnp.float64(0.1))) == want).all()
+    print("ok")
+    """,
+)
+
+
 @pytest.mark.slow
+@pytest.mark.usefixtures("jax")
 def test_jax_float64_gamma_matches_host_thresholds_and_masks():
-    """With 64-bit types (own process: the flag is global), JAX computes in
-    float64 and its thresholds and masks are the host's of the in-graph gamma."""
-    code = """
-import numpy as np, jax, jax.numpy as jnp, dropblock_core as db
-from dropblock_core.graph_gamma import exact_gamma_xp, gap_thresholds_xp
-from dropblock_core.rng import gap_thresholds
-g = jax.jit(lambda p: exact_gamma_xp(p, (7, 7), (14, 14), "valid", xp=jnp))(jnp.float64(0.1))
-assert g.dtype == jnp.float64, g.dtype
-assert abs(float(g) - db.exact_gamma(0.1, 7, (14, 14))) <= 2e-14 * float(g)  # 8 eps + host error
-assert (np.asarray(gap_thresholds_xp(g, xp=jnp)) == gap_thresholds(float(g))).all()
-f = jax.jit(lambda p: db.sample_mask((2, 4, 14, 14), p, 7, seed=1, xp=jnp))
-want = db.sample_mask((2, 4, 14, 14), 0.1, 7, seed=1, gamma=float(g))
-assert (np.asarray(f(jnp.float64(0.1))) == want).all()
-print("ok")
-"""
-    env = {**os.environ, "JAX_ENABLE_X64": "1", "JAX_PLATFORMS": "cpu"}
-    root = Path(__file__).resolve().parents[2]
-    env["PYTHONPATH"] = os.pathsep.join([str(root), env.get("PYTHONPATH", "")])
-    out = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300
-    )
-    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
+    """With 64-bit types (a child process: the flag is global, tests/core/x64.py),
+    JAX computes in float64 and its thresholds and masks are the host's of the
+    in-graph gamma."""
+    out = x64.result("float64_gamma")
+    assert out.strip() == "ok", out
 
 
 @pytest.mark.filterwarnings("ignore::UserWarning")  # Dynamo's notes on lru_cache/graph breaks
-def test_torch_compile_with_a_tensor_drop_prob_does_not_recompile():
-    import torch
+def test_torch_compile_with_a_tensor_drop_prob_does_not_recompile(torch):
     from torch._dynamo.testing import CompileCounter
 
     counter = CompileCounter()

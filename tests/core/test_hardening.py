@@ -5,7 +5,6 @@ and huge or odd parameters give ValueError/TypeError naming them."""
 from __future__ import annotations
 
 import math
-import os
 import subprocess
 import sys
 import time
@@ -17,7 +16,8 @@ import dropblock_core as db
 from dropblock_core._validation import check_counter, is_traced
 from dropblock_core.gamma import MAX_DISTINCT_COUNTS, _axis_histogram, coverage_counts
 from dropblock_core.threefry import threefry2x32
-from tests.conftest import to_numpy
+from tests.backends import dtype_params, to_numpy
+from tests.core import x64
 
 SHAPE, DROP, BLOCK = (2, 3, 14, 14), 0.2, 3
 INT_DTYPES = ["int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"]
@@ -71,10 +71,8 @@ def test_non_integer_counters_are_type_errors(value):
         _mask(seed=0, step=value)
 
 
-@pytest.mark.parametrize("dtype", ["int8", "int32", "int64", "uint8", "uint32"])
+@pytest.mark.parametrize("dtype", dtype_params("int8", "int32", "int64", "uint8", "uint32"))
 def test_concrete_counters_of_every_namespace_are_checked(xp, dtype):
-    if not hasattr(xp, dtype) or (xp.__name__ == "jax.numpy" and dtype == "int64"):
-        pytest.skip(f"{xp.__name__} has no {dtype} (JAX: 64-bit types are disabled)")
     good = xp.asarray(7, dtype=getattr(xp, dtype))
     want = _mask(seed=7, step=7)
     got = db.sample_mask(SHAPE, DROP, BLOCK, seed=good, step=good, xp=xp)
@@ -86,10 +84,8 @@ def test_concrete_counters_of_every_namespace_are_checked(xp, dtype):
                 db.sample_mask(SHAPE, DROP, BLOCK, xp=xp, **{"seed": 0, name: bad})
 
 
-def test_jax_concrete_counters_are_checked_and_traced_ones_pass():
-    import jax
-    import jax.numpy as jnp
-
+def test_jax_concrete_counters_are_checked_and_traced_ones_pass(jax):
+    jnp = jax.numpy
     with pytest.raises(ValueError, match="seed must be in"):  # before: seed 2**32-1's mask
         db.sample_mask(SHAPE, DROP, BLOCK, seed=jnp.int32(-1), xp=jnp)
     with pytest.raises(ValueError, match="step must be in"):
@@ -106,30 +102,27 @@ def test_jax_concrete_counters_are_checked_and_traced_ones_pass():
     assert seen == [True]
 
 
+x64.add(
+    "uint64_seed",
+    f"""
+    import numpy as np, jax.numpy as jnp, dropblock_core as db
+    shape = {SHAPE!r}
+    m = db.sample_mask(shape, 0.2, 3, seed=jnp.uint64(2**40 + 5), xp=jnp)
+    want = db.sample_mask(shape, 0.2, 3, seed=2**40 + 5)
+    five = db.sample_mask(shape, 0.2, 3, seed=5)
+    print(bool((np.asarray(m) == want).all()), bool((np.asarray(m) == five).all()))
+    """,
+)
+
+
+@pytest.mark.usefixtures("jax")
 def test_jax_uint64_seed_keeps_its_high_word():
-    # Needs 64-bit JAX types, so it runs in a fresh interpreter.
-    code = (
-        "import numpy as np, jax.numpy as jnp, dropblock_core as db\n"
-        f"shape = {SHAPE!r}\n"
-        "m = db.sample_mask(shape, 0.2, 3, seed=jnp.uint64(2**40 + 5), xp=jnp)\n"
-        "want = db.sample_mask(shape, 0.2, 3, seed=2**40 + 5)\n"
-        "five = db.sample_mask(shape, 0.2, 3, seed=5)\n"
-        "print(bool((np.asarray(m) == want).all()), bool((np.asarray(m) == five).all()))\n"
-    )
-    env = {**os.environ, "JAX_ENABLE_X64": "1", "JAX_PLATFORMS": "cpu"}
-    out = subprocess.run(
-        [sys.executable, "-W", "error", "-c", code],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=True,
-    )
-    assert out.stdout.split() == ["True", "False"]  # before: False True
+    # Needs 64-bit JAX types: run in the child interpreter of tests/core/x64.py.
+    out = x64.result("uint64_seed")
+    assert out.split() == ["True", "False"], out  # before: False True
 
 
-def test_torch_counters_are_checked():
-    import torch
-
+def test_torch_counters_are_checked(torch):
     want = _mask(seed=3, step=4)
     got = _mask(seed=torch.tensor(3), step=torch.tensor(4, dtype=torch.uint8))
     np.testing.assert_array_equal(got, want)
@@ -166,7 +159,11 @@ def test_array_counters_do_not_warn_in_a_strict_interpreter():
         "print('ok')\n"
     )
     out = subprocess.run(
-        [sys.executable, "-W", "error", "-c", code], capture_output=True, text=True, check=True
+        [sys.executable, "-W", "error", "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
     )
     assert out.stdout.strip() == "ok" and out.stderr == ""
 

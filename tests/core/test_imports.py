@@ -4,13 +4,12 @@ ratio itself (<= 1.5x ``import numpy``) is printed by ``dropblock-core bench``."
 
 from __future__ import annotations
 
-import json
-import subprocess
 import sys
 
 import pytest
 
 import dropblock_core
+from tests.children import modules_after, run_python
 
 HEAVY = (
     "scipy",
@@ -25,31 +24,21 @@ HEAVY = (
 )
 
 
-def _modules_after(code: str) -> set[str]:
-    out = subprocess.run(
-        [sys.executable, "-c", f"{code}\nimport sys, json\nprint(json.dumps(sorted(sys.modules)))"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return set(json.loads(out.stdout.splitlines()[-1]))
-
-
 def test_import_leaves_the_heavy_modules_out():
-    loaded = _modules_after("import dropblock_core")
+    loaded = modules_after("import dropblock_core")
     assert "dropblock_core" in loaded
     assert not loaded & set(HEAVY), sorted(loaded & set(HEAVY))
 
 
 def test_import_adds_only_array_api_compat_and_the_standard_library():
-    extra = _modules_after("import dropblock_core") - _modules_after("import numpy")
+    extra = modules_after("import dropblock_core") - modules_after("import numpy")
     roots = {name.split(".")[0] for name in extra}
     third_party = roots - set(sys.stdlib_module_names)
     assert third_party == {"dropblock_core", "array_api_compat"}, sorted(third_party)
 
 
 def test_using_the_core_without_the_validator_keeps_it_out():
-    loaded = _modules_after(
+    loaded = modules_after(
         "import numpy as np, dropblock_core as db\n"
         "db.dropblock(np.ones((2, 3, 14, 14), np.float32), 0.1, 7, seed=0)\n"
         "db.paper_gamma(0.1, 7, (14, 14)); db.linear_schedule(1, 2, 0.1)"
@@ -58,7 +47,7 @@ def test_using_the_core_without_the_validator_keeps_it_out():
 
 
 def test_the_validator_loads_on_first_use():
-    loaded = _modules_after("import dropblock_core as db\nassert callable(db.validate)")
+    loaded = modules_after("import dropblock_core as db\nassert callable(db.validate)")
     assert {"dropblock_core.conformance", "scipy.ndimage"} <= loaded
     assert dropblock_core.Report is dropblock_core.conformance.Report
     assert {"validate", "Report"} <= set(dir(dropblock_core))
@@ -80,8 +69,7 @@ def test_testing_module_does_not_need_hypothesis():
         "except ImportError as exc:\n"
         "    print(exc)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert 'python -m pip install ".[testing]"' in out.stdout
+    assert 'python -m pip install ".[testing]"' in run_python(code)
 
 
 def test_benchmark_measures_import_times():

@@ -7,7 +7,7 @@ import math
 import array_api_compat.numpy as cnp
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import dropblock_core as db
@@ -87,13 +87,14 @@ def test_mask_is_exactly_the_union_of_its_seeds_blocks(c):
 
 
 @given(mask_cases())
-@settings(max_examples=100, deadline=None)
+# 55 compared cases: of the 100 drawn before assume(), 40-62 % had seeds to compare
+# (counted with hypothesis events over four seeds).
+@settings(max_examples=55, deadline=None)
 def test_sparse_and_dense_expansions_agree(c):
     shape, opts = _shape(c), _options(c)
     plan = plan_mask(shape, c["drop"], c["block"], **opts)
     total = math.prod(plan.grid)
-    if total == 0 or plan.gamma in (0.0, 1.0):
-        return
+    assume(total > 0 and plan.gamma not in (0.0, 1.0))  # no seeds to compare
     key = mask_key(c["seed"], c["step"], 0)
     dense = np.asarray(seed_bits(key, plan.gamma, total, xp=cnp))
     sparse = draw_seeds(plan, seed=c["seed"], step=c["step"], replica=0, stream="counter", xp=cnp)
@@ -212,12 +213,12 @@ def test_native_stream_is_numpy_only():
 
 
 @given(mask_cases())
-@settings(max_examples=120, deadline=None)
+# 75 compared cases: of the 120 drawn before assume(), 49-76 % used the counter stream.
+@settings(max_examples=75, deadline=None)
 def test_dense_standard_path_equals_numpy_fast_path(c):
     import array_api_strict
 
-    if c["stream"] == "native":
-        return  # NumPy's own generator has no standard-ops twin
+    assume(c["stream"] != "native")  # NumPy's own generator has no standard-ops twin
     shape, opts = _shape(c), _options(c)
     args = (shape, c["drop"], c["block"])
     want = db.sample_mask(*args, seed=c["seed"], step=c["step"], **opts)

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import dropblock_core as db
-from tests.conftest import to_numpy
+from tests.backends import to_numpy
 
 SHAPE = (3, 4, 12, 12)
 

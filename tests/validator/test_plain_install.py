@@ -16,13 +16,13 @@ import importlib.metadata
 import os
 import re
 import subprocess
-import sys
-import venv
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.children import install_wheel
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -65,32 +65,17 @@ def _link_distributions(names: set[str], into: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def plain_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    tmp = tmp_path_factory.mktemp("plain")
-    wheels = tmp / "wheels"
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
-         "--no-index", "-w", str(wheels), str(ROOT)],
-        check=True,
-        timeout=600,
-    )  # fmt: skip
-    (wheel,) = wheels.glob("dropblock_core-*.whl")
+def plain_env(tmp_path_factory: pytest.TempPathFactory, wheel: Path) -> dict[str, Any]:
+    tmp = tmp_path_factory.mktemp("plain")  # the wheel: built once per run (tests/conftest.py)
     with zipfile.ZipFile(wheel) as zf:
         metadata = zf.read(next(n for n in zf.namelist() if n.endswith(".dist-info/METADATA")))
     message = email.parser.Parser().parsestr(metadata.decode())
     core = _requirements(message.get_all("Requires-Dist") or [])
     env_dir = tmp / "venv"
-    venv.create(env_dir, with_pip=False)
     python = env_dir / "bin" / "python"
-    subprocess.run(
-        [sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet",
-         "--no-deps", "--no-index", str(wheel)],
-        check=True,
-        timeout=600,
-    )  # fmt: skip
+    site = install_wheel(wheel, env_dir)
     deps = tmp / "core-deps"
     _link_distributions(_closure(core), deps)
-    site = next((env_dir / "lib").glob("python3*/site-packages"))
     (site / "core_deps.pth").write_text(str(deps) + "\n")
     return {"bin": env_dir / "bin", "python": python, "tmp": tmp, "core": core}
 

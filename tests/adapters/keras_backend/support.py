@@ -66,3 +66,44 @@ def layer_call(layer: keras.Layer, xla: bool = True) -> Callable:
         return y
 
     return call
+
+
+def gradient(layer: keras.Layer, x: np.ndarray, cotangent: np.ndarray, remat: bool = False):  # noqa: ANN201
+    """``d sum(layer(x, training=True) * cotangent) / dx`` on the active backend, the
+    call recomputed in the backward pass (``tf.recompute_grad``, ``jax.checkpoint``,
+    torch's ``checkpoint``) or not."""
+    if BACKEND == "tensorflow":
+        import tensorflow as tf
+
+        def f(t):  # noqa: ANN001, ANN202
+            return layer(t, training=True) * cotangent
+
+        f = tf.recompute_grad(f) if remat else f
+        t = tf.constant(x)
+        with tf.GradientTape() as tape:
+            tape.watch(t)
+            loss = tf.reduce_sum(f(t))
+        return tape.gradient(loss, t).numpy()
+    if BACKEND == "jax":
+        import jax
+
+        layer.build(x.shape)
+        state = [v.value for v in layer.non_trainable_variables]
+
+        def g(t):  # noqa: ANN001, ANN202
+            y, _ = layer.stateless_call([], state, t, training=True)
+            return (y * cotangent).sum()
+
+        g = jax.checkpoint(g) if remat else g
+        return np.asarray(jax.jit(jax.grad(g))(x))
+    import torch
+    from torch.utils.checkpoint import checkpoint
+
+    t = torch.tensor(x, requires_grad=True)
+
+    def h(t):  # noqa: ANN001, ANN202
+        return layer(t, training=True) * torch.tensor(cotangent)
+
+    out = checkpoint(h, t, use_reentrant=False) if remat else h(t)
+    out.sum().backward()
+    return t.grad.numpy()
