@@ -127,8 +127,8 @@ def host_number(value: Any) -> float | int | None:
         if torch.compiler.is_compiling() or type(value) is not torch.Tensor:
             return None
     number = np.asarray(value)
-    if number.shape != ():
-        return None
+    if number.shape != () or number.dtype.kind not in "iuf":
+        return None  # not a number: the core's checks name the argument
     return float(number) if number.dtype.kind == "f" else int(number)
 
 
