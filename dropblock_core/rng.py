@@ -502,25 +502,10 @@ def bits_round_by_round(
     key: tuple[Any, Any], thresholds: Any, groups: Any, *, device: Any = None, xp: ModuleType
 ) -> Any:
     """Seed bits drawing one word pair at a time, stopping when every group is
-    done (eager: reads ``any(alive)`` on the host).
+    done (eager: reads ``any(alive)`` on the host, so ``xp`` must be eager).
 
-    Parameters
-    ----------
-    key : tuple
-        The mask key ``K``: Python ints or 0-d word arrays of ``xp``.
-    thresholds : array
-        The 32 thresholds, as words of ``xp``.
-    groups : array
-        The group numbers, 1-d, of ``xp``'s word dtype.
-    device : device or None, default None
-        Where intermediate arrays are made.
-    xp : module
-        The array namespace (eager).
-
-    Returns
-    -------
-    array
-        One word per group, the same as :func:`bits_all_rounds`'s.
+    Parameters, Returns and Raises are those of :func:`bits_all_rounds`: the
+    same words, drawn in fewer rounds when the groups finish early.
 
     Examples
     --------
