@@ -151,14 +151,8 @@ class DropBlock2d(nn.Module):
 
     Parameters
     ----------
-    p : float
-        The drop probability, in [0, 1].
-    block_size : int
-        The side of the square (cubic) blocks.
-    inplace : bool, default False
-        Write into ``input``.
-    eps : float, default 1e-06
-        Added to the kept count before rescaling, as torchvision does.
+    p, block_size, inplace, eps
+        As for :func:`drop_block2d`; the module's attributes.
     """
 
     # What forward applies (a staticmethod: a plain function would become a method).
